@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Every C library enters through one shim target below and nowhere else. The libraries come from
+// Debian packages (see scripts/bootstrap.sh), so each shim links the system library by name.
+let package = Package(
+    name: "presence-gateway",
+    products: [
+        .executable(name: "presence-gateway", targets: ["Gateway"]),
+    ],
+    targets: [
+        .target(name: "CLinux"),
+        .target(name: "CLua", linkerSettings: [.linkedLibrary("lua5.4")]),
+        .target(name: "CHiredis", linkerSettings: [.linkedLibrary("hiredis")]),
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "CTOML", linkerSettings: [.linkedLibrary("stdc++")]),
+
+        .target(name: "Transport", dependencies: ["CLinux", "COpenSSL"]),
+        .target(name: "PresenceCore"),
+        .target(name: "LuaBridge", dependencies: ["CLua", "PresenceCore"]),
+        .target(name: "Redis", dependencies: ["CHiredis", "Transport", "PresenceCore"]),
+        .executableTarget(
+            name: "Gateway",
+            dependencies: ["Transport", "PresenceCore", "LuaBridge", "Redis", "CTOML", "CLinux"]
+        ),
+
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
+        .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "PresenceCore"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "PresenceCore"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)
