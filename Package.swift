@@ -15,15 +15,19 @@ let package = Package(
         .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "CTOML", linkerSettings: [.linkedLibrary("stdc++")]),
 
-        .target(name: "Transport", dependencies: ["CLinux", "COpenSSL"]),
+        .target(name: "Observability", dependencies: ["CLinux"]),
+        .target(name: "Transport", dependencies: ["CLinux", "COpenSSL", "Observability"]),
         .target(name: "PresenceCore"),
-        .target(name: "LuaBridge", dependencies: ["CLua", "PresenceCore"]),
-        .target(name: "Redis", dependencies: ["CHiredis", "Transport", "PresenceCore"]),
+        .target(name: "LuaBridge", dependencies: ["CLua", "PresenceCore", "Observability"]),
+        .target(name: "Redis", dependencies: ["CHiredis", "Transport", "PresenceCore", "Observability"]),
         .executableTarget(
             name: "Gateway",
-            dependencies: ["Transport", "PresenceCore", "LuaBridge", "Redis", "CTOML", "CLinux"]
+            dependencies: [
+                "Transport", "PresenceCore", "LuaBridge", "Redis", "Observability", "CTOML", "CLinux", "COpenSSL",
+            ]
         ),
 
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
         .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "PresenceCore"]),
