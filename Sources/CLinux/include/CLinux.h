@@ -38,6 +38,9 @@ static const int CLINUX_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
 static const int CLINUX_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
 static const int CLINUX_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
 
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC; returns the new socket or -1 with errno.
+int clinux_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
+
 int clinux_eventfd(void);
 int clinux_inotify_init(void);
 int clinux_inotify_add_watch(int fd, const char *path);

@@ -1,0 +1,471 @@
+import CLinux
+import Observability
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One accepted TCP connection (plain or TLS): HTTP/1.1 requests, then optionally WebSocket frames.
+///
+/// A connection belongs to the event loop that accepted it; every method must be called on that
+/// loop. Output is queued and written once at the end of the loop's wake-up.
+public final class Connection: EventLoopHandler, EventLoopFlushable {
+    public enum State: Equatable {
+        case tlsHandshake
+        case http
+        case webSocket
+        /// A close frame was sent; waiting for the peer's, at most `closeTimeoutMs`.
+        case closing
+        case closed
+    }
+
+    public let id: UInt64
+    public let loop: EventLoop
+    public let remoteAddress: SocketAddress
+    /// The upgrade request of a WebSocket connection.
+    public private(set) var upgradeRequest: HTTPRequestHead?
+    public private(set) var state: State
+    /// Free for the layer above (the gateway keeps its session here).
+    public var userData: AnyObject?
+
+    let fd: Int32
+    private let server: ServerLoopContext
+    private var tls: TLSSession?
+    private var requestBuffer: [UInt8] = []
+    private var pendingHead: (HTTPRequestHead, Int)?
+    private var decoder: WebSocketFrameDecoder?
+    private var delegate: WebSocketDelegate?
+    private var queue = SendQueue()
+    private var flushScheduled = false
+    private var pollingForWrite = false
+    private var tlsWriteWantsRead = false
+    private var closeAfterFlush = false
+    private var closeReported = false
+    private var closeCode: UInt16 = WebSocketCloseCode.abnormal
+    private var closeReason = ""
+
+    private var lastActivityNs: UInt64
+    private var lastPingNs: UInt64
+    private var stateSinceNs: UInt64
+
+    init(id: UInt64, fd: Int32, remoteAddress: SocketAddress, loop: EventLoop, server: ServerLoopContext, tls: TLSContext?) {
+        self.id = id
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        self.loop = loop
+        self.server = server
+        let now = clinux_monotonic_ns()
+        lastActivityNs = now
+        lastPingNs = now
+        stateSinceNs = now
+        if let tls, let session = TLSSession(context: tls, fd: fd) {
+            self.tls = session
+            state = .tlsHandshake
+        } else {
+            state = .http
+        }
+    }
+
+    /// Bytes queued for this connection and not yet written.
+    public var queuedBytes: Int { queue.byteCount }
+
+    /// Frames replaced by newer ones with the same coalescing key.
+    public var coalescedFrames: Int { queue.coalescedCount }
+
+    // MARK: - Sending
+
+    /// Queues an already framed WebSocket message (from `WebSocketFrameEncoder`). A non-zero
+    /// `coalesceKey` lets a later frame with the same key replace this one while it is unsent.
+    /// Returns false when the connection is closing or the queue passed its bound, in which case
+    /// the connection is closed with 1008.
+    @discardableResult
+    public func sendFrame(_ frame: [UInt8], coalesceKey: UInt64 = 0) -> Bool {
+        guard state == .webSocket else { return false }
+        queue.append(frame, key: coalesceKey)
+        if queue.byteCount > server.configuration.sendQueueBytes {
+            server.metrics.slowConsumerCloses.increment()
+            queue.dropUnsent()
+            close(code: WebSocketCloseCode.policyViolation,
+                  reason: "send queue passed \(server.configuration.sendQueueBytes) bytes: the client reads too slowly")
+            return false
+        }
+        requestFlush()
+        return true
+    }
+
+    public func sendText(_ payload: [UInt8]) {
+        sendFrame(WebSocketFrameEncoder.frame(.text, payload: payload))
+    }
+
+    public func sendBinary(_ payload: [UInt8]) {
+        sendFrame(WebSocketFrameEncoder.frame(.binary, payload: payload))
+    }
+
+    /// Starts the closing handshake with `code`; the socket closes when the peer answers or after
+    /// `closeTimeoutMs`.
+    public func close(code: UInt16, reason: String) {
+        guard state == .webSocket else {
+            if state == .http || state == .tlsHandshake { shutdownAfterFlush() }
+            return
+        }
+        closeCode = code
+        closeReason = reason
+        queue.append(WebSocketFrameEncoder.closeFrame(code: code, reason: reason), key: 0)
+        enter(.closing)
+        requestFlush()
+    }
+
+    private func enter(_ next: State) {
+        state = next
+        stateSinceNs = clinux_monotonic_ns()
+    }
+
+    private func requestFlush() {
+        if !flushScheduled {
+            flushScheduled = true
+            loop.scheduleFlush(self)
+        }
+    }
+
+    // MARK: - Events
+
+    public func handleEvents(_ events: UInt32) {
+        if events & (CLINUX_EPOLLIN | CLINUX_EPOLLERR | CLINUX_EPOLLHUP) != 0 {
+            if state == .tlsHandshake { continueHandshake() } else { readAvailable() }
+            if tlsWriteWantsRead { flushPendingOutput() }
+        }
+        if events & CLINUX_EPOLLOUT != 0 && state != .closed {
+            if state == .tlsHandshake {
+                continueHandshake()
+            } else {
+                flushPendingOutput()
+                if tls != nil { readAvailable() }
+            }
+        }
+    }
+
+    private func continueHandshake() {
+        guard let tls else { return }
+        switch tls.handshake() {
+        case .done:
+            enter(.http)
+            setWritePolling(false)
+            readAvailable()
+        case .wantRead:
+            setWritePolling(false)
+        case .wantWrite:
+            setWritePolling(true)
+        case .closed, .failed:
+            server.metrics.tlsHandshakeFailures.increment()
+            teardown()
+        }
+    }
+
+    private func readAvailable() {
+        let buffer = server.readBuffer
+        // A bounded number of reads per wake-up keeps one fast sender from starving the loop;
+        // epoll is level-triggered, so the rest is read on the next wake-up.
+        for _ in 0..<8 {
+            guard state != .closed && state != .tlsHandshake else { return }
+            let count: Int
+            if let tls {
+                switch tls.read(into: buffer) {
+                case .done(let n): count = n
+                case .wantRead: return
+                case .wantWrite:
+                    setWritePolling(true)
+                    return
+                case .closed:
+                    peerClosed()
+                    return
+                case .failed:
+                    teardown()
+                    return
+                }
+            } else {
+                let n = read(fd, buffer.baseAddress, buffer.count)
+                if n < 0 {
+                    if errno == EAGAIN || errno == EINTR { return }
+                    teardown()
+                    return
+                }
+                if n == 0 {
+                    peerClosed()
+                    return
+                }
+                count = n
+            }
+            lastActivityNs = clinux_monotonic_ns()
+            server.metrics.bytesRead.increment(by: count)
+            received(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            if count < buffer.count && tls == nil { return }
+        }
+    }
+
+    private func peerClosed() {
+        if state == .http && !queue.isEmpty {
+            shutdownAfterFlush()
+        } else {
+            teardown()
+        }
+    }
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        switch state {
+        case .http:
+            requestBuffer.append(contentsOf: bytes)
+            processRequests()
+        case .webSocket, .closing:
+            decodeFrames(bytes)
+        case .tlsHandshake, .closed:
+            return
+        }
+    }
+
+    // MARK: - HTTP
+
+    private func processRequests() {
+        while state == .http && !closeAfterFlush {
+            if pendingHead == nil {
+                do {
+                    guard let parsed = try server.headParser.parse(requestBuffer) else {
+                        if requestBuffer.count > server.configuration.maxHeadBytes {
+                            respondAndClose(.text(431, "request head exceeds \(server.configuration.maxHeadBytes) bytes"))
+                        }
+                        return
+                    }
+                    pendingHead = parsed
+                } catch {
+                    server.metrics.badRequests.increment()
+                    respondAndClose(.text(error.status, "bad request: \(error.reason)"))
+                    return
+                }
+            }
+            guard let (head, headLength) = pendingHead else { return }
+            let bodyLength: Int
+            if let lengthText = head.header("Content-Length") {
+                guard let length = Int(lengthText), length >= 0 else {
+                    respondAndClose(.text(400, "bad request: invalid Content-Length \"\(lengthText)\""))
+                    return
+                }
+                guard length <= server.configuration.maxBodyBytes else {
+                    respondAndClose(.text(413, "request body of \(length) bytes exceeds \(server.configuration.maxBodyBytes)"))
+                    return
+                }
+                bodyLength = length
+            } else {
+                bodyLength = 0
+            }
+            guard requestBuffer.count >= headLength + bodyLength else { return }
+            let body = Array(requestBuffer[headLength..<(headLength + bodyLength)])
+            requestBuffer.removeFirst(headLength + bodyLength)
+            pendingHead = nil
+            handle(HTTPRequest(head: head, body: body))
+        }
+    }
+
+    private func handle(_ request: HTTPRequest) {
+        server.metrics.requests.increment()
+        switch server.router(request, self) {
+        case .respond(let response):
+            let keepAlive = request.head.keepAlive
+            queue.append(response.serialized(keepAlive: keepAlive, headOnly: request.head.method == "HEAD"), key: 0)
+            requestFlush()
+            if !keepAlive { closeAfterFlush = true }
+        case .webSocket(let makeDelegate):
+            switch WebSocketHandshake.validate(request.head, allowedOrigins: server.configuration.allowedOrigins) {
+            case .failure(let error):
+                server.metrics.badHandshakes.increment()
+                respondAndClose(error.response)
+            case .success(let response):
+                queue.append(response.serialized(keepAlive: true), key: 0)
+                upgradeRequest = request.head
+                decoder = WebSocketFrameDecoder(maxMessageBytes: server.configuration.maxMessageBytes)
+                enter(.webSocket)
+                lastPingNs = clinux_monotonic_ns()
+                requestFlush()
+                let delegate = makeDelegate(self)
+                self.delegate = delegate
+                server.metrics.webSocketsOpened.increment()
+                delegate.webSocketDidOpen(self)
+                let rest = requestBuffer
+                requestBuffer = []
+                if !rest.isEmpty { rest.withUnsafeBytes { decodeFrames($0) } }
+            }
+        }
+    }
+
+    private func respondAndClose(_ response: HTTPResponse) {
+        queue.append(response.serialized(keepAlive: false), key: 0)
+        shutdownAfterFlush()
+    }
+
+    private func shutdownAfterFlush() {
+        closeAfterFlush = true
+        requestFlush()
+    }
+
+    // MARK: - WebSocket
+
+    private func decodeFrames(_ bytes: UnsafeRawBufferPointer) {
+        guard var decoder else { return }
+        self.decoder = nil
+        var messages: [WebSocketMessage] = []
+        var failure: WebSocketProtocolError?
+        do {
+            try decoder.decode(bytes) { messages.append($0) }
+        } catch {
+            failure = error
+        }
+        self.decoder = decoder
+        for message in messages {
+            guard state == .webSocket || state == .closing else { break }
+            handleMessage(message)
+        }
+        if let failure, state == .webSocket || state == .closing {
+            server.metrics.protocolErrors.increment()
+            server.logger.debug("closing WebSocket after a protocol error", metadata: [
+                "connection.id": "\(id)", "error": failure.reason, "close.code": "\(failure.closeCode)",
+            ])
+            fail(code: failure.closeCode, reason: failure.reason)
+        }
+    }
+
+    private func handleMessage(_ message: WebSocketMessage) {
+        switch message {
+        case .text, .binary:
+            guard state == .webSocket else { return }
+            server.metrics.messagesReceived.increment()
+            delegate?.webSocket(self, didReceive: message)
+        case .ping(let payload):
+            guard state == .webSocket else { return }
+            queue.append(WebSocketFrameEncoder.frame(.pong, payload: payload), key: 0)
+            requestFlush()
+        case .pong:
+            return
+        case .close(let code, let reason):
+            if state == .closing {
+                // Our close frame was answered; the server closes the TCP connection first
+                // (RFC 6455 section 7.1.1).
+                shutdownAfterFlush()
+                return
+            }
+            closeCode = code ?? WebSocketCloseCode.noStatus
+            closeReason = reason
+            let echo: [UInt8] = code.map { WebSocketFrameEncoder.closeFrame(code: $0, reason: "") }
+                ?? WebSocketFrameEncoder.frame(.close, payload: [])
+            queue.append(echo, key: 0)
+            enter(.closing)
+            reportClose()
+            shutdownAfterFlush()
+        }
+    }
+
+    /// Fails the connection: sends a close frame with `code` and closes the socket once it is written.
+    private func fail(code: UInt16, reason: String) {
+        closeCode = code
+        closeReason = reason
+        if state == .webSocket {
+            queue.append(WebSocketFrameEncoder.closeFrame(code: code, reason: reason), key: 0)
+            enter(.closing)
+        }
+        reportClose()
+        shutdownAfterFlush()
+    }
+
+    private func reportClose() {
+        guard !closeReported, let delegate else { return }
+        closeReported = true
+        server.metrics.webSocketsClosed.increment()
+        delegate.webSocketDidClose(self, code: closeCode, reason: closeReason)
+    }
+
+    /// Periodic check, driven by the listener's sweep timer: pings, dead peers, stuck handshakes.
+    func sweep(nowNs: UInt64) {
+        let config = server.configuration
+        switch state {
+        case .tlsHandshake, .http:
+            if nowNs - lastActivityNs > config.handshakeTimeoutMs * 1_000_000 {
+                server.metrics.handshakeTimeouts.increment()
+                teardown()
+            }
+        case .webSocket:
+            if nowNs - lastActivityNs > config.pongTimeoutMs * 1_000_000 {
+                server.metrics.pongTimeouts.increment()
+                closeCode = WebSocketCloseCode.abnormal
+                closeReason = "no data or pong within \(config.pongTimeoutMs) ms"
+                teardown()
+            } else if nowNs - lastPingNs >= config.pingIntervalMs * 1_000_000
+                        && nowNs - lastActivityNs >= config.pingIntervalMs * 1_000_000 / 2 {
+                lastPingNs = nowNs
+                queue.append(WebSocketFrameEncoder.frame(.ping, payload: []), key: 0)
+                requestFlush()
+            }
+        case .closing:
+            if nowNs - stateSinceNs > config.closeTimeoutMs * 1_000_000 { teardown() }
+        case .closed:
+            return
+        }
+    }
+
+    // MARK: - Writing
+
+    public func flushPendingOutput() {
+        flushScheduled = false
+        guard state != .closed else { return }
+        if !queue.isEmpty {
+            let before = queue.byteCount
+            let error: Int32? = tls == nil ? queue.write(to: fd) : writeTLS()
+            server.metrics.bytesWritten.increment(by: before - queue.byteCount)
+            if let error {
+                if error == EAGAIN {
+                    setWritePolling(true)
+                    return
+                }
+                teardown()
+                return
+            }
+        }
+        setWritePolling(false)
+        if closeAfterFlush { teardown() }
+    }
+
+    /// Writes through TLS in records of up to 16 KiB; returns nil when the queue emptied.
+    private func writeTLS() -> Int32? {
+        guard let tls else { return nil }
+        tlsWriteWantsRead = false
+        let scratch = server.tlsWriteBuffer
+        while !queue.isEmpty {
+            let count = queue.copyPending(into: scratch)
+            switch tls.write(UnsafeRawBufferPointer(rebasing: scratch[0..<count])) {
+            case .done(let n): queue.advance(by: n)
+            case .wantWrite: return EAGAIN
+            case .wantRead:
+                tlsWriteWantsRead = true
+                return EAGAIN
+            case .closed, .failed: return EPIPE
+            }
+        }
+        return nil
+    }
+
+    private func setWritePolling(_ enabled: Bool) {
+        guard enabled != pollingForWrite, state != .closed else { return }
+        pollingForWrite = enabled
+        loop.modify(fd: fd, events: CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | (enabled ? CLINUX_EPOLLOUT : 0))
+    }
+
+    /// Closes the socket at once and tells the delegate, once.
+    func teardown() {
+        guard state != .closed else { return }
+        if let tls, state != .tlsHandshake { tls.shutdown() }
+        state = .closed
+        loop.unregister(fd: fd)
+        Glibc.close(fd)
+        queue = SendQueue()
+        reportClose()
+        delegate = nil
+        userData = nil
+        server.connectionClosed(self)
+    }
+}
