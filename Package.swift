@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "Observability", dependencies: ["CLinux"]),
         .target(name: "Transport", dependencies: ["CLinux", "COpenSSL", "Observability"]),
         .target(name: "PresenceCore"),
-        .target(name: "LuaBridge", dependencies: ["CLua", "PresenceCore", "Observability"]),
+        .target(name: "LuaBridge", dependencies: ["CLua", "CLinux", "PresenceCore", "Observability"]),
         .target(name: "Redis", dependencies: ["CHiredis", "Transport", "PresenceCore", "Observability"]),
         .executableTarget(
             name: "Gateway",
@@ -30,7 +30,7 @@ let package = Package(
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
-        .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "PresenceCore"]),
+        .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "PresenceCore", "Observability"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6],

@@ -15,22 +15,12 @@ typedef enum {
     CLUA_ABORT_MEMORY,
 } clua_abort;
 
-/// The last allocation the allocator rejected. Lua retries a rejected allocation once after an
-/// emergency collection, so a second rejection of the same request means the memory error is raised.
-typedef struct {
-    int valid;
-    void *pointer;
-    size_t old_size;
-    size_t new_size;
-} clua_refused_allocation;
-
 struct clua_runtime {
     lua_State *L;
 
     // Memory accounting, updated only by the allocator.
     size_t memory_used;
     size_t memory_limit;
-    clua_refused_allocation refused;
 
     // Instruction budget of the running call.
     int64_t instruction_limit;

@@ -131,10 +131,10 @@ static void append_string(lua_State *L, clua_runtime *runtime, int index) {
     append(L, runtime, bytes, length);
 }
 
-/// Whether the key at the top of the stack can cross: an integer or a string.
-static int is_supported_key(lua_State *L) {
-    int type = lua_type(L, -2);
-    return type == LUA_TSTRING || (type == LUA_TNUMBER && lua_isinteger(L, -2));
+/// Whether the key at `index` can cross: an integer or a string.
+static int is_supported_key(lua_State *L, int index) {
+    int type = lua_type(L, index);
+    return type == LUA_TSTRING || (type == LUA_TNUMBER && lua_isinteger(L, index));
 }
 
 static void encode_table(lua_State *L, clua_runtime *runtime, int index, int depth, int describe) {
@@ -148,7 +148,7 @@ static void encode_table(lua_State *L, clua_runtime *runtime, int index, int dep
     lua_pushnil(L);
     while (lua_next(L, index) != 0) {
         lua_pop(L, 1);
-        if (is_supported_key(L)) {
+        if (is_supported_key(L, -1)) {
             count++;
         } else if (!describe) {
             clua_raise(L, CLUA_ERROR_VALUE, "table key of type %s; keys must be integers or strings",
@@ -160,7 +160,7 @@ static void encode_table(lua_State *L, clua_runtime *runtime, int index, int dep
     clua_result_append_count(L, runtime, count);
     lua_pushnil(L);
     while (lua_next(L, index) != 0) {
-        if (is_supported_key(L)) {
+        if (is_supported_key(L, -2)) {
             if (lua_type(L, -2) == LUA_TSTRING) {
                 append_string(L, runtime, -2);
             } else {

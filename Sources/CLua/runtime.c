@@ -26,12 +26,6 @@ int clua_raise(lua_State *L, clua_status failure, const char *format, ...) {
 
 // MARK: - Memory limit
 
-static int is_same_request(const clua_refused_allocation *refused, void *pointer, size_t old_size,
-                           size_t new_size) {
-    return refused->valid && refused->pointer == pointer && refused->old_size == old_size &&
-           refused->new_size == new_size;
-}
-
 /// Allocator that rejects any growth of the state past its limit. Shrinking and freeing always succeed,
 /// which Lua relies on.
 static void *limited_allocate(void *user_data, void *pointer, size_t old_size, size_t new_size) {
@@ -46,19 +40,15 @@ static void *limited_allocate(void *user_data, void *pointer, size_t old_size, s
     }
 
     if (new_size > current && runtime->memory_used - current + new_size > runtime->memory_limit) {
-        // Lua retries a rejected request once after an emergency collection. Rejecting the same
-        // request twice means Lua is about to raise a memory error: from then on the running call
-        // is aborted, even if a pcall in the plugin catches that error.
-        if (runtime->in_call && is_same_request(&runtime->refused, pointer, old_size, new_size)) {
-            runtime->abort = CLUA_ABORT_MEMORY;
-        }
-        runtime->refused = (clua_refused_allocation){1, pointer, old_size, new_size};
+        // Some rejections raise a memory error and some (lauxlib's string buffers) a plain error,
+        // and a pcall in the plugin could catch either. So the first rejection aborts the call,
+        // even one that an emergency collection could have satisfied.
+        if (runtime->in_call) runtime->abort = CLUA_ABORT_MEMORY;
         return NULL;
     }
 
     void *resized = realloc(pointer, new_size);
     if (resized == NULL) return NULL;
-    runtime->refused.valid = 0;
     runtime->memory_used = runtime->memory_used - current + new_size;
     return resized;
 }
@@ -112,7 +102,6 @@ static void begin_call(clua_runtime *runtime) {
     runtime->abort = CLUA_ABORT_NONE;
     runtime->failure = CLUA_OK;
     runtime->instructions_used = 0;
-    runtime->refused.valid = 0;
     runtime->error_message[0] = '\0';
     runtime->error_source[0] = '\0';
     runtime->error_line = 0;
