@@ -40,6 +40,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
     private var pollingForWrite = false
     private var tlsWriteWantsRead = false
     private var closeAfterFlush = false
+    private var awaitingResponse = false
     private var closeReported = false
     private var closeCode: UInt16 = WebSocketCloseCode.abnormal
     private var closeReason = ""
@@ -225,7 +226,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
     // MARK: - HTTP
 
     private func processRequests() {
-        while state == .http && !closeAfterFlush {
+        while state == .http && !closeAfterFlush && !awaitingResponse {
             if pendingHead == nil {
                 do {
                     guard let parsed = try server.headParser.parse(requestBuffer) else {
@@ -272,6 +273,10 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
             queue.append(response.serialized(keepAlive: keepAlive, headOnly: request.head.method == "HEAD"), key: 0)
             requestFlush()
             if !keepAlive { closeAfterFlush = true }
+        case .deferred(let start):
+            awaitingResponse = true
+            start(HTTPResponder(connection: self, keepAlive: request.head.keepAlive,
+                                headOnly: request.head.method == "HEAD"))
         case .webSocket(let makeDelegate):
             switch WebSocketHandshake.validate(request.head, allowedOrigins: server.configuration.allowedOrigins) {
             case .failure(let error):
@@ -293,6 +298,19 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
                 if !rest.isEmpty { rest.withUnsafeBytes { decodeFrames($0) } }
             }
         }
+    }
+
+    /// Writes a deferred response and resumes reading pipelined requests.
+    func completeDeferred(_ bytes: [UInt8], keepAlive: Bool) {
+        guard state == .http, awaitingResponse else { return }
+        awaitingResponse = false
+        queue.append(bytes, key: 0)
+        requestFlush()
+        if !keepAlive {
+            closeAfterFlush = true
+            return
+        }
+        processRequests()
     }
 
     private func respondAndClose(_ response: HTTPResponse) {

@@ -38,6 +38,27 @@ public enum HTTPRouteResult {
     /// Accept the WebSocket handshake (after the transport validates it) and attach the delegate
     /// that `makeDelegate` returns; it is called on the connection's loop.
     case webSocket(makeDelegate: (Connection) -> WebSocketDelegate)
+    /// Answer later, from any thread, through the responder (a query to a remote store, say).
+    /// Later requests on the same connection wait until it answers.
+    case deferred((HTTPResponder) -> Void)
+}
+
+/// Completes a deferred response; callable once from any thread.
+public struct HTTPResponder: @unchecked Sendable {
+    // @unchecked Sendable: the connection is only touched inside `loop.execute`, on its own loop.
+    let connection: Connection
+    let keepAlive: Bool
+    let headOnly: Bool
+
+    public func respond(_ response: HTTPResponse) {
+        // Used only inside `loop.execute`, on the connection's own loop.
+        nonisolated(unsafe) let connection = self.connection
+        let keepAlive = self.keepAlive
+        let headOnly = self.headOnly
+        connection.loop.execute {
+            connection.completeDeferred(response.serialized(keepAlive: keepAlive, headOnly: headOnly), keepAlive: keepAlive)
+        }
+    }
 }
 
 /// Receives a WebSocket connection's messages on the connection's event loop.

@@ -1,0 +1,138 @@
+import CLinux
+import Foundation
+import Observability
+import PresenceCore
+import Synchronization
+import Transport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The running gateway: event loops, the public and admin listeners, presence, and signals.
+final class GatewayApp {
+    private let config: GatewayConfig
+    private let logger: Logger
+    private let registry: MetricsRegistry
+    private var group: EventLoopGroup?
+    private var service: PresenceService?
+    private var publicServer: HTTPServer?
+    private var adminServer: HTTPServer?
+    private let stopping = StoppingFlag()
+
+    init(config: GatewayConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        registry = MetricsRegistry(namespace: config.metrics.namespace)
+    }
+
+    /// Starts everything, then blocks until SIGTERM or SIGINT and shuts down; returns the exit code.
+    func run() -> Int32 {
+        // Signals are blocked before any thread starts so that every thread inherits the mask and
+        // only the signalfd below sees them.
+        let signals = clinux_signalfd_for_shutdown_signals()
+        guard signals >= 0 else {
+            logger.critical("cannot set up signal handling", metadata: ["error": String(cString: strerror(errno))])
+            return 1
+        }
+        let limit = clinux_raise_nofile_limit()
+        logger.info("file descriptor limit raised to the hard limit", metadata: ["limit": "\(limit)"])
+        if config.auth.mode == .none {
+            logger.warning("authentication is off ([auth] mode = \"none\"): clients choose their own identity; use only for development")
+        }
+        do {
+            try start()
+        } catch {
+            logger.critical("gateway failed to start", metadata: ["error": "\(error)"])
+            return 1
+        }
+        while true {
+            let signal = clinux_read_signal(signals)
+            if signal == SIGHUP {
+                logger.info("SIGHUP received")
+                reloadPlugins()
+                continue
+            }
+            if signal == SIGTERM || signal == SIGINT {
+                logger.notice("shutting down", metadata: ["signal": signal == SIGTERM ? "SIGTERM" : "SIGINT"])
+                shutdown()
+                return 0
+            }
+        }
+    }
+
+    private func start() throws {
+        let group = try EventLoopGroup(count: config.server.eventLoops)
+        self.group = group
+        logger.info("event loops started", metadata: ["event_loops": "\(group.loops.count)"])
+
+        let store = InMemoryPresenceStore()
+        let metrics = PresenceMetrics(registry: registry, perDocumentLabels: config.metrics.perDocumentLabels)
+        let service = PresenceService(
+            group: group, presenceConfig: config.presenceConfig, store: store, metrics: metrics,
+            logger: logger.with(["component": "presence"]), binaryFrames: config.server.binaryFrames,
+            makePolicy: { _ in DefaultPresencePolicy() })
+        self.service = service
+
+        let tls: TLSContext? = config.server.tls.isEnabled
+            ? try TLSContext(certificateFile: config.server.tls.certFile, privateKeyFile: config.server.tls.keyFile)
+            : nil
+        let publicRoutes = PublicRoutes(
+            service: service, settings: config.sessionSettings, echoPath: config.server.echoPath,
+            staticFiles: config.server.webRoot.isEmpty ? nil : StaticFiles(root: config.server.webRoot),
+            logger: logger.with(["component": "session"]))
+        let publicServer = HTTPServer(
+            configuration: config.publicListener, group: group, tls: tls, registry: registry,
+            logger: logger) { request, connection in publicRoutes.route(request, connection) }
+        publicServer.maxConnections = config.server.maxConnections
+        publicServer.maxConnectionsPerHost = config.server.maxConnectionsPerIP
+        self.publicServer = publicServer
+
+        let stopping = self.stopping
+        let adminRoutes = AdminRoutes(
+            store: store, registry: registry, token: config.admin.token, clock: service.clock,
+            readiness: { stopping.isSet ? (false, "stopping") : (true, "ready") },
+            pluginStatus: { nil }, reloadPlugins: { nil })
+        let adminServer = HTTPServer(
+            configuration: config.adminListener, group: group, registry: registry,
+            logger: logger) { request, connection in adminRoutes.route(request, connection) }
+        self.adminServer = adminServer
+
+        try publicServer.start()
+        try adminServer.start()
+        logger.notice("gateway started", metadata: [
+            "version": GatewayVersion.current, "listen.address": "\(publicServer.boundAddress!)",
+            "admin.address": "\(adminServer.boundAddress!)",
+        ])
+    }
+
+    private func reloadPlugins() {
+        // Plugins are wired in by the Lua bridge; without it there is nothing to reload.
+        logger.info("no plugins to reload")
+    }
+
+    /// Stops accepting, tells every member that the local users left, closes each WebSocket with
+    /// 1001 and waits for the sockets to close, at most `shutdown_timeout_ms`.
+    private func shutdown() {
+        stopping.set()
+        publicServer?.stopAccepting()
+        adminServer?.stopAccepting()
+        service?.removeEveryone()
+        publicServer?.closeAll(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
+        let deadline = clinux_monotonic_ns() + UInt64(config.server.shutdownTimeoutMs) * 1_000_000
+        while (publicServer?.connectionCount ?? 0) > 0 && clinux_monotonic_ns() < deadline {
+            usleep(5000)
+        }
+        adminServer?.closeAll(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
+        let left = publicServer?.connectionCount ?? 0
+        group?.stop()
+        logger.notice("gateway stopped", metadata: ["connections.left_open": "\(left)"])
+    }
+}
+
+/// A flag set once from the signal thread and read from any loop.
+final class StoppingFlag: Sendable {
+    private let value = Synchronization.Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
+}

@@ -1,0 +1,194 @@
+import CLinux
+import Observability
+import PresenceCore
+import Transport
+
+/// Settings a session needs from the configuration.
+struct SessionSettings: Sendable {
+    var limits: ClientMessageLimits
+    var maxDocumentsPerConnection: Int
+    /// Messages per second a connection may send on average; bursts up to twice that pass.
+    var messagesPerSecond: Double
+}
+
+/// One presence WebSocket connection: decodes client messages and hands them to the rooms' loops.
+///
+/// Lives on its connection's loop. Messages for a room on another loop are handed over with
+/// `execute`, which keeps their order, so a join always reaches the room before that
+/// connection's cursor moves.
+final class ClientSession: WebSocketDelegate {
+    private let service: PresenceService
+    private let settings: SessionSettings
+    private let logger: Logger
+    /// Documents this connection joined (or asked to join), with the loop state owning each room.
+    private var joined: [String: LoopPresence] = [:]
+    private var bucket: TokenBucket
+    private var rateLimitStrikes = 0
+
+    init(service: PresenceService, settings: SessionSettings, logger: Logger) {
+        self.service = service
+        self.settings = settings
+        self.logger = logger
+        bucket = TokenBucket(ratePerSecond: settings.messagesPerSecond, burst: settings.messagesPerSecond * 2)
+    }
+
+    func webSocketDidOpen(_ connection: Connection) {
+        connection.userData = self
+        service.metrics.connections.increment()
+    }
+
+    func webSocketDidClose(_ connection: Connection, code: UInt16, reason: String) {
+        service.metrics.connections.decrement()
+        let member = connection.id
+        for (documentID, owner) in joined {
+            owner.loop.execute { owner.leave(member: member, documentID: documentID) }
+        }
+        joined.removeAll()
+    }
+
+    func webSocket(_ connection: Connection, didReceive message: WebSocketMessage) {
+        let bytes: [UInt8]
+        switch message {
+        case .text(let payload), .binary(let payload): bytes = payload
+        default: return
+        }
+        let receivedMs = clinux_monotonic_ns() / 1_000_000
+        guard bucket.take(nowMs: receivedMs) else {
+            rateLimitStrikes += 1
+            sendError(PresenceError(code: .rateLimited,
+                                    message: "more than \(Int(settings.messagesPerSecond)) messages per second; slow down"),
+                      documentID: nil, ref: nil, on: connection)
+            // A client that keeps sending after being told is misbehaving, not bursty.
+            if rateLimitStrikes >= Int(settings.messagesPerSecond) {
+                connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate limit exceeded repeatedly")
+            }
+            return
+        }
+        rateLimitStrikes = 0
+        switch ClientMessageDecoder.decode(bytes, limits: settings.limits) {
+        case .failure(let rejection):
+            sendError(rejection.error, documentID: rejection.documentID, ref: rejection.ref, on: connection)
+        case .success(let decoded):
+            handle(decoded, on: connection, receivedMs: receivedMs)
+        }
+    }
+
+    private func handle(_ decoded: DecodedClientMessage, on connection: Connection, receivedMs: UInt64) {
+        let reference = ConnectionReference(connection: connection, loop: connection.loop)
+        let ref = decoded.ref
+        switch decoded.message {
+        case .ping:
+            connection.sendFrame(frame(ServerMessageEncoder.pong(timestamp: service.clock.wallMs)))
+        case .join(let documentID, let workspaceID, let userID, let name, let avatarURL):
+            service.metrics.updates.labels("join").increment()
+            if joined[documentID] == nil && joined.count >= settings.maxDocumentsPerConnection {
+                let error = PresenceError(code: .invalidMessage, message:
+                    "connection already joined \(joined.count) documents, the maximum ([server] max_documents_per_connection); leave one first")
+                sendError(error, documentID: documentID, ref: ref, on: connection)
+                return
+            }
+            let identity = UserIdentity(userID: userID, workspaceID: workspaceID, name: name, avatarURL: avatarURL)
+            let owner = service.owner(of: documentID)
+            joined[documentID] = owner
+            owner.loop.execute {
+                do throws(PresenceError) {
+                    try owner.join(reference, identity: identity, documentID: documentID)
+                } catch {
+                    ClientSession.replyError(error, documentID: documentID, ref: ref, to: reference, joinFailed: true)
+                }
+            }
+        case .leave(let documentID):
+            service.metrics.updates.labels("leave").increment()
+            guard let owner = joined.removeValue(forKey: documentID) else {
+                sendError(.notJoined(documentID: documentID), documentID: documentID, ref: ref, on: connection)
+                return
+            }
+            owner.loop.execute { owner.leave(member: reference.id, documentID: documentID) }
+        case .cursor(let documentID, let cursor, let selection):
+            service.metrics.updates.labels("cursor").increment()
+            forward(documentID, ref: ref, reference: reference) { room throws(PresenceError) in
+                try room.cursor(member: reference.id, cursor: cursor, selection: selection, receivedMonotonicMs: receivedMs)
+            }
+        case .typing(let documentID, let isTyping):
+            service.metrics.updates.labels("typing").increment()
+            forward(documentID, ref: ref, reference: reference) { room throws(PresenceError) in
+                try room.typing(member: reference.id, isTyping: isTyping)
+            }
+        case .viewport(let documentID, let viewport):
+            service.metrics.updates.labels("viewport").increment()
+            forward(documentID, ref: ref, reference: reference) { room throws(PresenceError) in
+                try room.viewport(member: reference.id, viewport: viewport)
+            }
+        case .focus(let documentID, let focused):
+            service.metrics.updates.labels("focus").increment()
+            forward(documentID, ref: ref, reference: reference) { room throws(PresenceError) in
+                try room.focus(member: reference.id, focused: focused)
+            }
+        }
+    }
+
+    /// Runs `body` on the room's loop, answering NotJoined here when this connection never joined.
+    private func forward(
+        _ documentID: String, ref: PresenceCore.JSONValue?, reference: ConnectionReference,
+        _ body: @escaping @Sendable (DocumentRoom) throws(PresenceError) -> Void
+    ) {
+        guard let owner = joined[documentID] else {
+            sendError(.notJoined(documentID: documentID), documentID: documentID, ref: ref, on: reference.connection)
+            return
+        }
+        owner.loop.execute {
+            do throws(PresenceError) {
+                try owner.update(documentID: documentID, body)
+            } catch {
+                ClientSession.replyError(error, documentID: documentID, ref: ref, to: reference, joinFailed: false)
+            }
+        }
+    }
+
+    /// Sends an error from a room's loop back on the connection's loop.
+    private static func replyError(
+        _ error: PresenceError, documentID: String, ref: PresenceCore.JSONValue?, to reference: ConnectionReference,
+        joinFailed: Bool
+    ) {
+        reference.loop.execute {
+            guard let session = reference.connection.userData as? ClientSession else { return }
+            if joinFailed { session.joined[documentID] = nil }
+            session.sendError(error, documentID: documentID, ref: ref, on: reference.connection)
+        }
+    }
+
+    private func sendError(_ error: PresenceError, documentID: String?, ref: PresenceCore.JSONValue?, on connection: Connection) {
+        service.metrics.errors.labels(error.code.rawValue).increment()
+        let bytes = ServerMessageEncoder.error(error, documentID: documentID, ref: ref, timestamp: service.clock.wallMs)
+        connection.sendFrame(frame(bytes))
+    }
+
+    private func frame(_ payload: [UInt8]) -> [UInt8] {
+        WebSocketFrameEncoder.frame(service.binaryFrames ? .binary : .text, payload: payload)
+    }
+}
+
+/// A token bucket: `ratePerSecond` tokens a second, holding at most `burst`.
+struct TokenBucket {
+    let ratePerSecond: Double
+    let burst: Double
+    private var tokens: Double
+    private var lastMs: UInt64 = 0
+
+    init(ratePerSecond: Double, burst: Double) {
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst
+        tokens = burst
+    }
+
+    /// Takes one token if there is one.
+    mutating func take(nowMs: UInt64) -> Bool {
+        if lastMs != 0 {
+            tokens = min(burst, tokens + Double(nowMs &- lastMs) * ratePerSecond / 1000)
+        }
+        lastMs = nowMs
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+}

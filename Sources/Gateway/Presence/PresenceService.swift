@@ -1,0 +1,61 @@
+import Observability
+import PresenceCore
+import Transport
+
+/// Presence across the event loops: which loop owns each document's room, and delivery of frames
+/// to connections on their own loops.
+final class PresenceService: @unchecked Sendable {
+    // @unchecked Sendable: `loops` is set once in init; each `LoopPresence` is confined to its loop.
+    let group: EventLoopGroup
+    let presenceConfig: PresenceConfig
+    let store: PresenceStore
+    let clock: SystemClock
+    let metrics: PresenceMetrics
+    let logger: Logger
+    let binaryFrames: Bool
+    private(set) var loops: [LoopPresence] = []
+
+    init(group: EventLoopGroup, presenceConfig: PresenceConfig, store: PresenceStore, metrics: PresenceMetrics,
+         logger: Logger, binaryFrames: Bool, makePolicy: (EventLoop) -> PresencePolicy) {
+        self.group = group
+        self.presenceConfig = presenceConfig
+        self.store = store
+        self.clock = SystemClock()
+        self.metrics = metrics
+        self.logger = logger
+        self.binaryFrames = binaryFrames
+        loops = group.loops.map { loop in
+            LoopPresence(loop: loop, service: self, policy: makePolicy(loop), loopCount: group.loops.count)
+        }
+    }
+
+    /// The loop state that owns `documentID`'s room.
+    func owner(of documentID: String) -> LoopPresence {
+        loops[group.loop(forKey: documentID).index]
+    }
+
+    /// Queues a batch of frames on their connections; runs on the connections' loop.
+    func apply(_ batch: [Delivery]) {
+        let now = clock.monotonicMs
+        for delivery in batch {
+            if delivery.reference.connection.sendFrame(delivery.wire, coalesceKey: delivery.coalesceKey) {
+                metrics.framesQueued.increment()
+                if let readMs = delivery.cursorReadMs {
+                    metrics.cursorLatency.observe(Double(now &- readMs) / 1000)
+                }
+            }
+        }
+    }
+
+    /// Removes every member of every room on every loop and waits until done (shutdown).
+    func removeEveryone() {
+        let done = CompletionLatch(count: loops.count)
+        for state in loops {
+            state.loop.execute {
+                state.removeAll()
+                done.signal()
+            }
+        }
+        done.wait()
+    }
+}
