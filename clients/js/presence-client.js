@@ -34,6 +34,9 @@ export const DEFAULT_OPTIONS = Object.freeze({
   reconnect: Object.freeze({ initialDelayMs: 500, maxDelayMs: 15000, multiplier: 2, jitter: 0.5 }),
 });
 
+/** Workspace sent with a join when neither the join nor the client names one; the gateway requires one. */
+const DEFAULT_WORKSPACE_ID = 'default';
+
 const SOCKET_OPEN = 1;
 // Browsers let a page close with 1000 or 3000-4999 only, so 1001 (going away) is not available here.
 const NORMAL_CLOSURE = 1000;
@@ -178,6 +181,9 @@ function checkViewport(viewport) {
   }
   checkCount(viewport.top_line, 'viewport.top_line');
   checkCount(viewport.bottom_line, 'viewport.bottom_line');
+  if (viewport.bottom_line < viewport.top_line) {
+    throw new TypeError(`viewport.bottom_line (${viewport.bottom_line}) must not be less than viewport.top_line (${viewport.top_line})`);
+  }
   const percentage = viewport.scroll_percentage;
   if (typeof percentage !== 'number' || !Number.isFinite(percentage)) {
     throw new TypeError(`viewport.scroll_percentage must be a finite number, got ${String(percentage)}`);
@@ -294,7 +300,7 @@ export class PresenceClient {
     const existing = this.#documents.get(documentId);
     if (existing) return existing;
 
-    const workspaceId = options.workspaceId ?? this.#options.workspaceId;
+    const workspaceId = options.workspaceId ?? this.#options.workspaceId ?? DEFAULT_WORKSPACE_ID;
     const channel = {
       send: (message) => this.#send(message),
       isOpen: () => this.#status === 'open',
@@ -349,8 +355,7 @@ export class PresenceClient {
 
   #joinFields(workspaceId) {
     const user = this.#options.user;
-    const fields = {};
-    if (workspaceId !== undefined) fields.workspace_id = workspaceId;
+    const fields = { workspace_id: workspaceId };
     if (user.id !== undefined) fields.user_id = user.id;
     if (user.name !== undefined) fields.name = user.name;
     if (user.avatarUrl !== undefined) fields.avatar_url = user.avatarUrl;
@@ -1429,6 +1434,14 @@ export class TextareaAdapter {
       rest = text.slice(offset + width);
     }
     mirror.replaceChildren(doc.createTextNode(text.slice(0, offset)), marker, doc.createTextNode(rest));
-    return { left: marker.offsetLeft, top: marker.offsetTop, height: marker.offsetHeight };
+
+    // The span covers the font's glyph height, centred in the line, while a caret spans the whole line
+    // height. With line-height `normal` the two are the same.
+    const lineHeight = parseFloat(computed.lineHeight);
+    if (!Number.isFinite(lineHeight)) {
+      return { left: marker.offsetLeft, top: marker.offsetTop, height: marker.offsetHeight };
+    }
+    const top = marker.offsetTop + (marker.offsetHeight - lineHeight) / 2;
+    return { left: marker.offsetLeft, top, height: lineHeight };
   }
 }
