@@ -24,11 +24,16 @@ final class ClientSession: WebSocketDelegate {
     private var joined: [String: LoopPresence] = [:]
     private var bucket: TokenBucket
     private var rateLimitStrikes = 0
+    /// Interval of batched delivery asked for with `?batch_ms=` on the upgrade URL; 0 is off.
+    let batchMs: UInt64
+    private var batches: [String: EventBatch] = [:]
+    private var batchTimer: UInt64?
 
-    init(service: PresenceService, settings: SessionSettings, logger: Logger) {
+    init(service: PresenceService, settings: SessionSettings, logger: Logger, batchMs: UInt64 = 0) {
         self.service = service
         self.settings = settings
         self.logger = logger
+        self.batchMs = batchMs
         bucket = TokenBucket(ratePerSecond: settings.messagesPerSecond, burst: settings.messagesPerSecond * 2)
     }
 
@@ -39,6 +44,8 @@ final class ClientSession: WebSocketDelegate {
 
     func webSocketDidClose(_ connection: Connection, code: UInt16, reason: String) {
         service.metrics.connections.decrement()
+        if let batchTimer { connection.loop.cancelTimer(batchTimer) }
+        batches.removeAll()
         let member = connection.id
         for (documentID, owner) in joined {
             owner.loop.execute { owner.leave(member: member, documentID: documentID) }
@@ -161,6 +168,41 @@ final class ClientSession: WebSocketDelegate {
         service.metrics.errors.labels(error.code.rawValue).increment()
         let bytes = ServerMessageEncoder.error(error, documentID: documentID, ref: ref, timestamp: service.clock.wallMs)
         connection.sendFrame(frame(bytes))
+    }
+
+    // MARK: - Batched delivery
+
+    /// Delivers one room frame to a batching client: cursor, viewport and typing events wait for
+    /// the next interval (the latest per user and kind); anything else goes out at once, after the
+    /// document's pending batch so that no event overtakes an earlier one.
+    func deliverBatched(_ delivery: Delivery, on connection: Connection) {
+        if delivery.coalesceKey != 0, let event = EventBatch.eventPayload(ofEnvelope: delivery.message) {
+            batches[delivery.documentID, default: EventBatch()].add(event: Array(event), key: delivery.coalesceKey)
+            if batchTimer == nil {
+                batchTimer = connection.loop.scheduleTimer(afterMs: batchMs) { [weak self, unowned connection] in
+                    guard let self else { return }
+                    self.batchTimer = nil
+                    self.flushBatches(on: connection)
+                }
+            }
+            return
+        }
+        flushBatch(documentID: delivery.documentID, on: connection)
+        if connection.sendFrame(delivery.wire, coalesceKey: 0) {
+            service.metrics.framesQueued.increment()
+        }
+    }
+
+    private func flushBatches(on connection: Connection) {
+        for documentID in Array(batches.keys) { flushBatch(documentID: documentID, on: connection) }
+    }
+
+    private func flushBatch(documentID: String, on connection: Connection) {
+        guard var batch = batches.removeValue(forKey: documentID), !batch.isEmpty else { return }
+        let message = batch.take(documentID: documentID, timestamp: service.clock.wallMs)
+        if connection.sendFrame(frame(message)) {
+            service.metrics.framesQueued.increment()
+        }
     }
 
     private func frame(_ payload: [UInt8]) -> [UInt8] {

@@ -5,6 +5,9 @@ import Transport
 /// One frame on its way to one member, handed to the member's loop in a batch.
 struct Delivery: Sendable {
     let reference: ConnectionReference
+    let documentID: String
+    /// The message's JSON, for clients that batch; `wire` is the same message framed.
+    let message: [UInt8]
     let wire: [UInt8]
     let coalesceKey: UInt64
     /// Monotonic ms at which the cursor message was read, for cursor frames only.
@@ -146,7 +149,8 @@ final class LoopPresence: @unchecked Sendable {
         for member in recipients {
             guard let entry = members[member] else { continue }
             pending[entry.reference.loop.index].append(
-                Delivery(reference: entry.reference, wire: wire, coalesceKey: key, cursorReadMs: cursorReadMs))
+                Delivery(reference: entry.reference, documentID: documentID, message: frame.bytes, wire: wire,
+                         coalesceKey: key, cursorReadMs: cursorReadMs))
         }
         service.metrics.framesEncoded.increment()
     }

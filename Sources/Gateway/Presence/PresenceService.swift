@@ -38,7 +38,12 @@ final class PresenceService: @unchecked Sendable {
     func apply(_ batch: [Delivery]) {
         let now = clock.monotonicMs
         for delivery in batch {
-            if delivery.reference.connection.sendFrame(delivery.wire, coalesceKey: delivery.coalesceKey) {
+            let connection = delivery.reference.connection
+            if let session = connection.userData as? ClientSession, session.batchMs > 0 {
+                session.deliverBatched(delivery, on: connection)
+                continue
+            }
+            if connection.sendFrame(delivery.wire, coalesceKey: delivery.coalesceKey) {
                 metrics.framesQueued.increment()
                 if let readMs = delivery.cursorReadMs {
                     metrics.cursorLatency.observe(Double(now &- readMs) / 1000)

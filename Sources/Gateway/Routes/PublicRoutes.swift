@@ -15,7 +15,14 @@ struct PublicRoutes: Sendable {
             let service = self.service
             let settings = self.settings
             let logger = self.logger
-            return .webSocket { _ in ClientSession(service: service, settings: settings, logger: logger) }
+            var batchMs: UInt64 = 0
+            if let text = request.head.queryItems["batch_ms"] {
+                guard let value = UInt64(text), value <= 1000 else {
+                    return .respond(.text(400, "batch_ms must be an integer from 0 to 1000 (milliseconds), got \"\(text)\""))
+                }
+                batchMs = value
+            }
+            return .webSocket { _ in ClientSession(service: service, settings: settings, logger: logger, batchMs: batchMs) }
         }
         if !echoPath.isEmpty && path == echoPath {
             return .webSocket { _ in EchoHandler() }
