@@ -25,6 +25,11 @@ public struct HTTPHeadParser: Sendable {
             }
             return nil
         }
+        // The search looks a few bytes past the limit to find a terminator that straddles it, so
+        // a head found there can still be too long.
+        guard end.consumed <= maxHeadBytes else {
+            throw HTTPParseError(status: 431, reason: "request head exceeds \(maxHeadBytes) bytes")
+        }
         var lines: [ArraySlice<UInt8>] = []
         let bytes = Array(buffer[0..<end.headEnd])
         var start = 0
