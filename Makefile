@@ -1,0 +1,85 @@
+# presence-gateway: `make run` starts a development gateway, `make test` runs every test suite.
+# Each target that needs system packages calls scripts/bootstrap.sh first, which installs what is
+# missing (as root) and returns at once when everything is there.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+SWIFT ?= swift
+# Configuration file for `make run`.
+CONFIG ?= config.toml
+# Seconds each fuzz target runs, for `make fuzz` and for the short pass in `make test`.
+# scripts/fuzz.sh reads the value from the FUZZ_SECONDS environment variable.
+FUZZ_SECONDS ?= 300
+FUZZ_SHORT_SECONDS ?= 30
+
+# Fails with a clear message when a test script has not been written yet, so that `make test` never
+# passes by skipping a suite.
+define require_script
+	@if [[ ! -f "$(1)" ]]; then \
+		echo "error: $(1) is missing, so 'make $@' fails instead of skipping its suite." >&2; \
+		exit 1; \
+	fi
+endef
+
+.PHONY: all build release run test test-swift test-node test-browser conformance fuzz fuzz-short \
+	bootstrap bootstrap-run clean
+
+all: build
+
+bootstrap:
+	scripts/bootstrap.sh test
+
+bootstrap-run:
+	scripts/bootstrap.sh run
+
+build: bootstrap-run
+	$(SWIFT) build
+
+release: bootstrap-run
+	$(SWIFT) build -c release
+
+# Runs the gateway in the foreground on 127.0.0.1:8080 (admin on 127.0.0.1:9090); stop it with Ctrl-C.
+run: release
+	.build/release/presence-gateway --config $(CONFIG)
+
+# Every suite, in this order; the first failure stops the run.
+test: bootstrap
+	$(MAKE) --no-print-directory test-swift
+	$(MAKE) --no-print-directory conformance
+	$(MAKE) --no-print-directory fuzz-short
+	$(MAKE) --no-print-directory test-node
+	$(MAKE) --no-print-directory test-browser
+
+# Unit and scenario tests of every Swift module (XCTest).
+test-swift:
+	$(SWIFT) build
+	$(SWIFT) test
+
+# Tests driven by Node's `ws` client and the JavaScript presence client.
+test-node:
+	$(call require_script,scripts/test-node.sh)
+	bash scripts/test-node.sh
+
+# Tests of the demo page in headless Chromium.
+test-browser:
+	$(call require_script,scripts/test-browser.sh)
+	bash scripts/test-browser.sh
+
+# Autobahn|Testsuite fuzzing client against the echo endpoint.
+conformance:
+	$(call require_script,scripts/conformance.sh)
+	bash scripts/conformance.sh
+
+# libFuzzer targets, FUZZ_SECONDS each.
+fuzz:
+	$(call require_script,scripts/fuzz.sh)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+# The short pass of every fuzz target that `make test` runs.
+fuzz-short:
+	$(call require_script,scripts/fuzz.sh)
+	FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) bash scripts/fuzz.sh
+
+clean:
+	rm -rf .build
