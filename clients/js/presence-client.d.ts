@@ -245,14 +245,29 @@ export const DEFAULT_OPTIONS: Readonly<
 
 // MARK: - Display
 
+/** A position as CursorRenderer passes it to an adapter: 0-based line and column, and the offset when
+ *  known, for editors that address text by offset (ProseMirror). */
+export interface DisplayPosition {
+  line: number;
+  column: number;
+  offset?: number;
+}
+
 /** The input of CursorRenderer for one user. Lines and columns are 0-based. */
 export interface CursorDisplay {
   userId: string;
   name: string;
   color: string;
-  position: { line: number; column: number };
+  position: DisplayPosition;
   /** In document order: start before end. */
-  selection?: { startLine: number; startColumn: number; endLine: number; endColumn: number };
+  selection?: {
+    startLine: number;
+    startColumn: number;
+    startOffset?: number;
+    endLine: number;
+    endColumn: number;
+    endOffset?: number;
+  };
   isTyping: boolean;
   lastActive: number;
 }
@@ -276,10 +291,10 @@ export interface EditorAdapter {
   /** A positioned element over the text; the renderer adds carets and selections to it. */
   container: HTMLElement;
   /** Returns where a caret at this position is drawn, or null when it is out of view. */
-  getCoordinates(position: { line: number; column: number }): CaretCoordinates | null;
+  getCoordinates(position: DisplayPosition): CaretCoordinates | null;
   /** Returns the rectangles covering the text from `start` to `end`. Without it, only selections
    *  within one visual line are drawn. */
-  getSelectionRects?(start: { line: number; column: number }, end: { line: number; column: number }): Rect[];
+  getSelectionRects?(start: DisplayPosition, end: DisplayPosition): Rect[];
   /** Calls `callback` after the editor scrolls, resizes or changes; returns a function that stops it. */
   onLayoutChange?(callback: () => void): () => void;
 }
@@ -310,8 +325,8 @@ export class TextareaAdapter implements EditorAdapter {
   constructor(textarea: HTMLTextAreaElement);
   readonly textarea: HTMLTextAreaElement;
   readonly container: HTMLElement;
-  getCoordinates(position: { line: number; column: number }): CaretCoordinates | null;
-  getSelectionRects(start: { line: number; column: number }, end: { line: number; column: number }): Rect[];
+  getCoordinates(position: DisplayPosition): CaretCoordinates | null;
+  getSelectionRects(start: DisplayPosition, end: DisplayPosition): Rect[];
   offsetAt(position: { line: number; column: number }): number;
   positionAt(offset: number): CursorPosition;
   readSelection(): { cursor: CursorPosition; selection: Selection | null };

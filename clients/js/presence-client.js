@@ -40,7 +40,7 @@ const DEFAULT_WORKSPACE_ID = 'default';
 const SOCKET_OPEN = 1;
 // Browsers let a page close with 1000 or 3000-4999 only, so 1001 (going away) is not available here.
 const NORMAL_CLOSURE = 1000;
-/** Close code the client uses when it gives up on a connection that stopped answering (private range). */
+/** Close code the client sends when it drops a connection that went silent (from the private range). */
 const HEARTBEAT_TIMEOUT_CLOSE = 4000;
 
 // MARK: - Errors
@@ -287,9 +287,9 @@ export class PresenceClient {
   }
 
   /**
-   * Joins a document and returns its handle at once, so listeners can be added before the snapshot
-   * arrives; `handle.ready` resolves with the handle when it has. Joining a document twice returns the
-   * same handle. Connects if needed.
+   * Joins a document and returns its handle at once, so that listeners can be added before the snapshot
+   * arrives. `handle.ready` resolves with the handle after the snapshot. Joining a document twice
+   * returns the same handle. Connects if needed.
    * @param {string} documentId
    * @param {{workspaceId?: string}} [options]
    */
@@ -397,7 +397,7 @@ export class PresenceClient {
     if (socket !== this.#socket) return;
     this.#lastReceivedAt = now();
     this.#setStatus('open', { attempt: this.#attempt });
-    // The pong to this ping proves the gateway answers, which resets the backoff (see #handleMessage).
+    // The pong to this ping shows the gateway serves this connection, which resets the backoff (see #handleMessage).
     this.#send({ type: 'ping' });
     this.#startHeartbeat();
     const waiters = this.#openWaiters;
@@ -406,7 +406,7 @@ export class PresenceClient {
     for (const handle of this.#documents.values()) handle[kOpened]();
   }
 
-  /** Forgets a socket that closed or stopped answering, and schedules the next attempt. */
+  /** Forgets a socket that closed or went silent, and schedules the next attempt. */
   #handleDrop(socket, code, reason) {
     if (socket !== this.#socket) return;
     detachSocket(socket);
@@ -949,14 +949,21 @@ export function cursorDisplayFromPresence(user) {
     const { anchor, head } = user.selection;
     const [start, end] = head.offset < anchor.offset ? [head, anchor] : [anchor, head];
     if (start.offset !== end.offset) {
-      selection = { startLine: start.line, startColumn: start.column, endLine: end.line, endColumn: end.column };
+      selection = {
+        startLine: start.line,
+        startColumn: start.column,
+        startOffset: start.offset,
+        endLine: end.line,
+        endColumn: end.column,
+        endOffset: end.offset,
+      };
     }
   }
   return {
     userId: user.user_id,
     name: user.name,
     color: user.color,
-    position: { line: user.cursor.line, column: user.cursor.column },
+    position: { line: user.cursor.line, column: user.cursor.column, offset: user.cursor.offset },
     selection,
     isTyping: user.state?.typing === true,
     lastActive: user.last_active_at,
@@ -1136,8 +1143,8 @@ export class CursorRenderer {
 
     cursor.selectionLayer.replaceChildren();
     if (!selection) return;
-    const start = { line: selection.startLine, column: selection.startColumn };
-    const end = { line: selection.endLine, column: selection.endColumn };
+    const start = { line: selection.startLine, column: selection.startColumn, offset: selection.startOffset };
+    const end = { line: selection.endLine, column: selection.endColumn, offset: selection.endOffset };
     const rects = this.#selectionRects(start, end);
     const doc = cursor.selectionLayer.ownerDocument;
     for (const rect of rects) {

@@ -42,6 +42,10 @@ SCREENSHOT = REPOSITORY / "docs" / "images" / "demo-two-users.png"
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
 DOCUMENT = "browser-test"
+# User ids whose colours (a hash of the id) are far apart, green and violet, so the screenshot tells
+# the two users apart.
+ADA = "ada-lovelace"
+GRACE = "grace-hopper"
 STARTUP_TIMEOUT_S = 20
 # The gateway's typing debounce is 500 ms and the client throttles keystrokes to one per 100 ms, so
 # "is typing" must clear well within this after the last key.
@@ -278,10 +282,10 @@ class DemoTest:
         self.gateway.start()
         self.ada = new_browser()
         self.grace = new_browser()
-        open_demo(self.ada, self.gateway, "ada", "Ada Lovelace")
-        open_demo(self.grace, self.gateway, "grace", "Grace Hopper")
+        open_demo(self.ada, self.gateway, ADA, "Ada Lovelace")
+        open_demo(self.grace, self.gateway, GRACE, "Grace Hopper")
         wait_until(
-            lambda: self.ada.execute_script("return window.presenceDemo.doc.users.has('grace')"),
+            lambda: self.ada.execute_script("return window.presenceDemo.doc.users.has(arguments[0])", GRACE),
             "Ada's page to list Grace",
         )
 
@@ -289,7 +293,7 @@ class DemoTest:
         line, column = 8, 12
         move_caret(self.ada, line, column)
         caret = wait_until(
-            lambda: (c := caret_of(self.grace, "ada")) and c["line"] == line and c["column"] == column and c,
+            lambda: (c := caret_of(self.grace, ADA)) and c["line"] == line and c["column"] == column and c,
             f"Ada's caret at line {line}, column {column} in Grace's page",
         )
         expected = expected_caret_position(self.grace, line, column)
@@ -300,7 +304,7 @@ class DemoTest:
         if caret["display"] == "none":
             raise CheckFailed("caret is hidden")
 
-        ada_color = self.grace.execute_script("return window.presenceDemo.doc.users.get('ada').color")
+        ada_color = self.grace.execute_script("return window.presenceDemo.doc.users.get(arguments[0]).color", ADA)
         if not ada_color.startswith("hsl("):
             raise CheckFailed(f"Ada's colour is {ada_color!r}, expected hsl(H, 70%, 50%)")
         if caret["background"] != css_color(self.grace, ada_color):
@@ -319,9 +323,10 @@ class DemoTest:
         rects = wait_until(
             lambda: self.grace.execute_script(
                 """
-                return Array.from(document.querySelectorAll('.remote-selection[data-user-id="ada"] .remote-selection-rect'),
+                return Array.from(document.querySelectorAll(`.remote-selection[data-user-id="${arguments[0]}"] .remote-selection-rect`),
                   (rect) => ({ width: parseFloat(rect.style.width), background: getComputedStyle(rect).backgroundColor }));
-                """
+                """,
+                ADA,
             ),
             "Ada's selection in Grace's page",
         )
@@ -330,7 +335,7 @@ class DemoTest:
             raise CheckFailed(f"expected one highlight rectangle for a one-line selection, got {len(rects)}")
         if not math.isclose(rects[0]["width"], 8 * glyph_width, abs_tol=POSITION_TOLERANCE_PX):
             raise CheckFailed(f"highlight is {rects[0]['width']} px wide, expected {8 * glyph_width:.1f} px")
-        ada_color = self.grace.execute_script("return window.presenceDemo.doc.users.get('ada').color")
+        ada_color = self.grace.execute_script("return window.presenceDemo.doc.users.get(arguments[0]).color", ADA)
         if rects[0]["background"] != css_color(self.grace, ada_color):
             raise CheckFailed(f"highlight colour is {rects[0]['background']}, expected {ada_color}")
 
@@ -345,7 +350,7 @@ class DemoTest:
             time.sleep(0.05)
         last_key_at = time.monotonic()
         wait_until(lambda: self.typing_indicator_text() == "Ada Lovelace is typing...", "'Ada Lovelace is typing...'")
-        caret = caret_of(self.grace, "ada")
+        caret = caret_of(self.grace, ADA)
         if not caret["labelVisible"]:
             raise CheckFailed("the name label is hidden while Ada types")
         wait_until(lambda: self.typing_indicator_text() == "", "the typing indicator to clear", TYPING_CLEAR_TIMEOUT_S)
@@ -362,7 +367,8 @@ class DemoTest:
         wait_until(lambda: self.typing_indicator_text() == "Ada Lovelace is typing...", "Ada typing for the screenshot")
         wait_until(
             lambda: self.grace.execute_script(
-                "return document.querySelectorAll('.remote-selection[data-user-id=\"ada\"] .remote-selection-rect').length"
+                "return document.querySelectorAll(`.remote-selection[data-user-id=\"${arguments[0]}\"] .remote-selection-rect`).length",
+                ADA,
             ),
             "Ada's selection for the screenshot",
         )
@@ -372,12 +378,12 @@ class DemoTest:
         self.ada.execute_script("window.presenceDemo.doc.setTyping(false)")
 
     def closing_removes_caret(self):
-        if caret_of(self.grace, "ada") is None:
+        if caret_of(self.grace, ADA) is None:
             raise CheckFailed("Ada's caret is not shown before closing her page")
         closed_at = time.monotonic()
         self.ada.quit()
         self.ada = None
-        wait_until(lambda: caret_of(self.grace, "ada") is None, "Ada's caret to disappear", CLOSE_TIMEOUT_S)
+        wait_until(lambda: caret_of(self.grace, ADA) is None, "Ada's caret to disappear", CLOSE_TIMEOUT_S)
         elapsed = time.monotonic() - closed_at
         people = self.grace.find_element(By.ID, "people").text
         if "Ada Lovelace" in people:

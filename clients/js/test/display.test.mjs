@@ -47,8 +47,8 @@ describe('cursorDisplayFromPresence', () => {
       userId: 'ada',
       name: 'Ada',
       color: 'hsl(120, 70%, 50%)',
-      position: { line: 1, column: 7 },
-      selection: { startLine: 1, startColumn: 7, endLine: 4, endColumn: 2 },
+      position: { line: 1, column: 7, offset: 12 },
+      selection: { startLine: 1, startColumn: 7, startOffset: 12, endLine: 4, endColumn: 2, endOffset: 50 },
       isTyping: true,
       lastActive: 2,
     });

@@ -195,6 +195,54 @@ describe('PresenceClient', () => {
     assert.deepEqual(cursorMessages.at(-1).cursor, last);
   });
 
+  it('batched frames are applied in order', { skip: !usesGateway && 'needs batch_ms support' }, async () => {
+    const documentId = uniqueDocument('batch');
+    const recording = recordingWebSocket();
+    const ada = track(newClient(gateway, 'ada', { WebSocket: recording.RecordingWebSocket, batchMs: 100 }));
+    const grace = track(newClient(gateway, 'grace', { batchMs: 0 }));
+    const linus = track(newClient(gateway, 'linus', { batchMs: 0 }));
+    const adaDoc = await ada.join(documentId).ready;
+    const graceDoc = await grace.join(documentId).ready;
+    const linusDoc = await linus.join(documentId).ready;
+    await waitFor(() => adaDoc.users.size === 3, 'Ada to see three users');
+
+    for (let step = 0; step < 10; step++) {
+      graceDoc.moveCursor({ line: step, column: 1, offset: step * 10 + 1 });
+      linusDoc.moveCursor({ line: step, column: 2, offset: step * 10 + 2 });
+      await sleep(15);
+    }
+    graceDoc.keystroke();
+    await waitFor(
+      () => adaDoc.users.get('grace').cursor?.line === 9 && adaDoc.users.get('linus').cursor?.line === 9,
+      'both final positions',
+    );
+    await waitFor(() => adaDoc.users.get('grace').state.typing, 'Grace typing');
+
+    const batches = recording.received.filter((envelope) => envelope.event_type === 'batch');
+    assert.ok(batches.length > 0, 'the gateway sent batch frames for batch_ms=100');
+    assert.ok(batches.every((envelope) => envelope.document_id === documentId && Array.isArray(envelope.payload)));
+    assert.deepEqual(adaDoc.users.get('grace').cursor, { line: 9, column: 1, offset: 91 });
+    assert.deepEqual(adaDoc.users.get('linus').cursor, { line: 9, column: 2, offset: 92 });
+  });
+
+  it('binary frames are decoded', { skip: !usesGateway && 'needs gateway configuration' }, async () => {
+    const binary = await GatewayProcess.start({ server: { binary_frames: true } });
+    const ada = newClient(binary, 'ada');
+    const grace = newClient(binary, 'grace');
+    try {
+      const documentId = uniqueDocument('binary');
+      const adaDoc = await ada.join(documentId).ready;
+      const graceDoc = await grace.join(documentId).ready;
+      await waitFor(() => adaDoc.users.has('grace'), 'Ada to see Grace over binary frames');
+      graceDoc.moveCursor({ line: 2, column: 5, offset: 30 });
+      await waitFor(() => adaDoc.users.get('grace').cursor?.offset === 30, 'the cursor over binary frames');
+    } finally {
+      ada.close();
+      grace.close();
+      await binary.dispose();
+    }
+  });
+
   it('moveCursor rejects invalid positions', async () => {
     const ada = track(newClient(gateway, 'ada'));
     const doc = await ada.join(uniqueDocument('invalid')).ready;
