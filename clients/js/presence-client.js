@@ -807,7 +807,7 @@ export class PresenceDocument {
   /**
    * Replaces the users with the snapshot's, emitting the joins, leaves and updates that turn the old list
    * into the new one. After a reconnect this reports exactly what changed while away, so a user who left
-   * meanwhile disappears and nobody appears twice.
+   * meanwhile disappears and no user appears twice.
    */
   #applySnapshot(payload) {
     if (!payload || !Array.isArray(payload.users)) return;
@@ -1000,7 +1000,7 @@ function installDefaultStyles(doc) {
  * Draws remote users' carets, name labels and selections over an editor, each in the user's colour. The
  * name label shows while the user types and for `labelAfterMoveMs` after the caret moves.
  *
- * `editor` is an adapter: `container` (a positioned element that holds the overlay), `getCoordinates`
+ * `editor` is an adapter: `container` (a positioned element that contains the overlay), `getCoordinates`
  * ({line, column} to {x, y, height} in pixels relative to the container, or null when not visible), and
  * optionally `getSelectionRects` and `onLayoutChange`. TextareaAdapter is one; docs/client.md shows
  * others.
@@ -1176,7 +1176,7 @@ export class CursorRenderer {
 
 /**
  * Shows who is typing in a container element: "Ada is typing...", "Ada and Grace are typing...",
- * "3 people are typing...". The container gets the class `hidden` while nobody types.
+ * "3 people are typing...". The container gets the class `hidden` while no one types.
  */
 export class TypingIndicator {
   #container;
@@ -1428,7 +1428,8 @@ export class TextareaAdapter {
     style.width = `${Math.max(textarea.clientWidth - paddingX, 0)}px`;
 
     // The character at the offset goes in a span, so the text wraps exactly as in the textarea. At a
-    // line end or the end of the text a zero-width space stands in; a break after it changes nothing.
+    // line end or the end of the text a zero-width space takes its place, because a break
+    // after it changes nothing.
     const text = textarea.value;
     const next = text.charAt(offset);
     const marker = doc.createElement('span');
