@@ -229,6 +229,7 @@ export class PresenceClient {
   #lastReceivedAt = 0;
   #nextRef = 1;
   #openWaiters = [];
+  #watchesPage = false;
   #pageListeners = [];
 
   /**
@@ -249,8 +250,7 @@ export class PresenceClient {
       reconnect: options.reconnect === false ? false : { ...DEFAULT_OPTIONS.reconnect, ...(options.reconnect ?? {}) },
       user: options.user ?? {},
     };
-    const pageLifecycle = options.pageLifecycle ?? (typeof document !== 'undefined' && typeof window !== 'undefined');
-    if (pageLifecycle) this.#watchPageLifecycle();
+    this.#watchesPage = options.pageLifecycle ?? (typeof document !== 'undefined' && typeof window !== 'undefined');
   }
 
   /** Connection status: `idle`, `connecting`, `open`, `reconnecting` or `closed`. */
@@ -279,6 +279,7 @@ export class PresenceClient {
   connect() {
     if (this.#status === 'open') return Promise.resolve();
     const opened = new Promise((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
+    if (this.#watchesPage && this.#pageListeners.length === 0) this.#watchPageLifecycle();
     if (this.#status === 'idle' || this.#status === 'closed') {
       this.#attempt = 0;
       this.#startAttempt();
@@ -313,6 +314,8 @@ export class PresenceClient {
     };
     const handle = new PresenceDocument(documentId, channel);
     this.#documents.set(documentId, handle);
+    // A page opened in a background tab starts unfocused; the state is sent after the snapshot.
+    if (this.#watchesPage && document.visibilityState === 'hidden') handle.setFocus(false);
     if (this.#status === 'open') {
       handle[kOpened]();
     } else if (this.#status === 'idle' || this.#status === 'closed') {
@@ -321,7 +324,8 @@ export class PresenceClient {
     return handle;
   }
 
-  /** Closes the connection for good: no reconnect. Every document ends in status `left`. */
+  /** Closes the connection: no reconnect, and every document ends in status `left`. A later `join` or
+   *  `connect` opens a new connection. */
   close() {
     this.#stop(NORMAL_CLOSURE, 'client closed');
     for (const handle of Array.from(this.#documents.values())) handle[kLost](true);
