@@ -508,7 +508,7 @@ export class PresenceClient {
     if (handle) handle[kReceive](envelope);
   }
 
-  /** Routes an error to the document whose join it answers, else to the document it names, and always
+  /** Routes an error to the document whose join it rejects, else to the document it names, and always
    *  emits it on the client. */
   #handleError(envelope) {
     const payload = envelope.payload ?? {};
@@ -767,7 +767,7 @@ export class PresenceDocument {
     this.#channel.send({ type: 'leave', document_id: this.id });
   }
 
-  /** Returns true if `error` answers this document's pending join, which then fails. */
+  /** Returns true if `error` rejects this document's pending join, which then fails. */
   [kJoinFailed](error) {
     const answersJoin =
       this.#joinRef !== null &&
