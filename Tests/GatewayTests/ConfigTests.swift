@@ -54,12 +54,16 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.server.messagesPerSecond, 100)
         XCTAssertEqual(config.server.maxJSONDepth, 32)
         XCTAssertFalse(config.server.tls.isEnabled)
+
         XCTAssertEqual(config.admin.listen.description, "127.0.0.1:9090")
         XCTAssertEqual(config.admin.token, "")
+
         XCTAssertEqual(config.log.level, .info)
         XCTAssertEqual(config.log.format, .text)
+
         XCTAssertEqual(config.metrics.namespace, "materi")
         XCTAssertTrue(config.metrics.perDocumentLabels)
+
         XCTAssertEqual(config.presence.cursorThrottleMs, 50)
         XCTAssertEqual(config.presence.typingDebounceMs, 500)
         XCTAssertEqual(config.presence.presenceTTLSeconds, 30)
@@ -67,6 +71,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.presence.awayTimeoutMs, 300_000)
         XCTAssertEqual(config.presence.maxUsersPerDocument, 1_000)
         XCTAssertEqual(config.presence.flushIntervalMs, 16)
+
         XCTAssertEqual(config.plugins.dir, "plugins")
         XCTAssertTrue(config.plugins.enabled)
         XCTAssertEqual(config.plugins.instructionLimit, 1_000_000)
@@ -74,14 +79,21 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.plugins.maxConsecutiveErrors, 20)
         XCTAssertEqual(config.plugins.reloadDebounceMs, 200)
         XCTAssertEqual(config.plugins.config, [:])
+
         XCTAssertTrue(config.redis.isEmbedded)
         XCTAssertEqual(config.redis.stream, "materi:events:presence")
         XCTAssertEqual(config.redis.streamMaxLength, 100_000)
         XCTAssertEqual(config.redis.nodeTimeoutMs, 10_000)
         XCTAssertEqual(config.redis.nodeID, "")
         XCTAssertEqual(config.redis.heartbeatIntervalMs, 2_000)
+
         XCTAssertEqual(config.auth.mode, .none)
+        XCTAssertEqual(config.auth.jwtSecret, "")
+        XCTAssertEqual(config.auth.jwtPublicKeyFile, "")
         XCTAssertEqual(config.auth.leewaySeconds, 30)
+        XCTAssertEqual(config.auth.issuer, "")
+        XCTAssertEqual(config.auth.audience, "")
+
         XCTAssertEqual(config, GatewayConfig.defaults)
     }
 
