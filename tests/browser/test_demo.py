@@ -362,9 +362,19 @@ class DemoTest:
         # Ada selects a phrase and is marked typing, so the picture shows a caret, its label, a selection,
         # the typing indicator and both users in the list.
         move_caret(self.ada, 7, 3, select_right=14)
+        # Typing after the last cursor message has gone out leaves Ada "editing" every run, so the
+        # picture does not change from run to run.
+        time.sleep(0.3)
         self.ada.execute_script("window.presenceDemo.doc.setTyping(true)")
         move_caret(self.grace, 13, 5)
         wait_until(lambda: self.typing_indicator_text() == "Ada Lovelace is typing...", "Ada typing for the screenshot")
+        wait_until(
+            lambda: self.grace.execute_script(
+                "return window.presenceDemo.doc.users.get(arguments[0]).state.activity", ADA) == "Editing",
+            "Ada's activity to be Editing",
+        )
+        # Grace's own caret blinks, which would change the picture between runs.
+        self.grace.execute_script("document.activeElement.blur()")
         wait_until(
             lambda: self.grace.execute_script(
                 "return document.querySelectorAll(`.remote-selection[data-user-id=\"${arguments[0]}\"] .remote-selection-rect`).length",
