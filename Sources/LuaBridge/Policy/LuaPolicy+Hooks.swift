@@ -12,7 +12,10 @@ extension LuaPolicy: PresencePolicy {
         refreshIfNeeded()
         let candidates = runnable(.color, document.workspaceID)
         guard !candidates.isEmpty else { return nil }
-        let arguments = LuaValueCodec.encodeArguments([user.luaValue, document.luaValue])
+        var encoder = LuaArgumentEncoder()
+        user.encodeLua(into: &encoder)
+        document.encodeLua(into: &encoder)
+        let arguments = encoder.bytes
         for index in candidates {
             guard let results = invoke(index, .color, arguments: arguments) else { continue }
             switch results.first ?? .nil {
@@ -35,7 +38,9 @@ extension LuaPolicy: PresencePolicy {
         refreshIfNeeded()
         let candidates = runnable(.capacity, document.workspaceID)
         guard !candidates.isEmpty else { return nil }
-        let arguments = LuaValueCodec.encodeArguments([document.luaValue])
+        var encoder = LuaArgumentEncoder()
+        document.encodeLua(into: &encoder)
+        let arguments = encoder.bytes
         for index in candidates {
             guard let results = invoke(index, .capacity, arguments: arguments) else { continue }
             let value = results.first ?? .nil
@@ -59,7 +64,10 @@ extension LuaPolicy: PresencePolicy {
         refreshIfNeeded()
         let candidates = runnable(.admit, document.workspaceID)
         guard !candidates.isEmpty else { return .admit }
-        let arguments = LuaValueCodec.encodeArguments([user.luaValue, document.luaValue])
+        var encoder = LuaArgumentEncoder()
+        user.encodeLua(into: &encoder)
+        document.encodeLua(into: &encoder)
+        let arguments = encoder.bytes
         for index in candidates {
             guard let results = invoke(index, .admit, arguments: arguments) else { continue }
             let reason = results.count > 1 ? results[1] : .nil
@@ -89,9 +97,11 @@ extension LuaPolicy: PresencePolicy {
         refreshIfNeeded()
         let candidates = runnable(.activity, document.workspaceID)
         guard !candidates.isEmpty else { return nil }
-        let arguments = LuaValueCodec.encodeArguments([
-            user.luaValue, document.luaValue, .integer(Int64(clamping: idleMs)),
-        ])
+        var encoder = LuaArgumentEncoder()
+        user.encodeLua(into: &encoder)
+        document.encodeLua(into: &encoder)
+        encoder.write(Int64(clamping: idleMs))
+        let arguments = encoder.bytes
         for index in candidates {
             guard let results = invoke(index, .activity, arguments: arguments) else { continue }
             let value = results.first ?? .nil
@@ -117,8 +127,10 @@ extension LuaPolicy: PresencePolicy {
         refreshIfNeeded()
         let candidates = indices(for: .filter, workspaceID: document.workspaceID)
         guard !candidates.isEmpty else { return event }
-        let documentValue = document.luaValue
-        return chain(event, hook: .filter, candidates: candidates) { event in [event.luaValue, documentValue] }
+        return chain(event, hook: .filter, candidates: candidates) { event, encoder in
+            event.encodeLua(into: &encoder)
+            document.encodeLua(into: &encoder)
+        }
     }
 
     public func filter(
@@ -127,10 +139,10 @@ extension LuaPolicy: PresencePolicy {
         refreshIfNeeded()
         let candidates = indices(for: .filterFor, workspaceID: document.workspaceID)
         guard !candidates.isEmpty else { return event }
-        let recipientValue = recipient.luaValue
-        let documentValue = document.luaValue
-        return chain(event, hook: .filterFor, candidates: candidates) { event in
-            [event.luaValue, recipientValue, documentValue]
+        return chain(event, hook: .filterFor, candidates: candidates) { event, encoder in
+            event.encodeLua(into: &encoder)
+            recipient.encodeLua(into: &encoder)
+            document.encodeLua(into: &encoder)
         }
     }
 
@@ -155,12 +167,15 @@ extension LuaPolicy: PresencePolicy {
     /// the event. A faulting filter is skipped, unless it is `fail_closed`: then, as when such a
     /// plugin is disabled, the event is dropped.
     private func chain(
-        _ event: PresenceEvent, hook: PluginHook, candidates: [Int], arguments: (PresenceEvent) -> [LuaValue]
+        _ event: PresenceEvent, hook: PluginHook, candidates: [Int],
+        encodeArguments: (PresenceEvent, inout LuaArgumentEncoder) -> Void
     ) -> PresenceEvent? {
         var current = event
         for index in candidates {
             let failClosed = plugins[index].definition.failClosed
-            guard let results = invoke(index, hook, arguments: LuaValueCodec.encodeArguments(arguments(current))) else {
+            var encoder = LuaArgumentEncoder()
+            encodeArguments(current, &encoder)
+            guard let results = invoke(index, hook, arguments: encoder.bytes) else {
                 if failClosed { return nil }
                 continue
             }

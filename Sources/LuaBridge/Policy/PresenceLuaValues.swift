@@ -4,8 +4,14 @@ import PresenceCore
 // Optional fields that are nil are absent from the table.
 
 extension CursorPosition {
-    var luaValue: LuaValue {
-        .record(["line": .integer(Int64(line)), "column": .integer(Int64(column)), "offset": .integer(Int64(offset))])
+    func encodeLua(into encoder: inout LuaArgumentEncoder) {
+        encoder.beginTable(pairs: 3)
+        encoder.key("line")
+        encoder.write(Int64(line))
+        encoder.key("column")
+        encoder.write(Int64(column))
+        encoder.key("offset")
+        encoder.write(Int64(offset))
     }
 
     init(lua value: LuaValue, field: String) throws(PluginReturnError) {
@@ -16,8 +22,14 @@ extension CursorPosition {
 }
 
 extension Selection {
-    var luaValue: LuaValue {
-        .record(["anchor": anchor.luaValue, "head": head.luaValue, "is_backward": .boolean(isBackward)])
+    func encodeLua(into encoder: inout LuaArgumentEncoder) {
+        encoder.beginTable(pairs: 3)
+        encoder.key("anchor")
+        anchor.encodeLua(into: &encoder)
+        encoder.key("head")
+        head.encodeLua(into: &encoder)
+        encoder.key("is_backward")
+        encoder.write(isBackward)
     }
 
     init(lua value: LuaValue, field: String) throws(PluginReturnError) {
@@ -30,11 +42,14 @@ extension Selection {
 }
 
 extension Viewport {
-    var luaValue: LuaValue {
-        .record([
-            "top_line": .integer(Int64(topLine)), "bottom_line": .integer(Int64(bottomLine)),
-            "scroll_percentage": .number(Double(scrollPercentage)),
-        ])
+    func encodeLua(into encoder: inout LuaArgumentEncoder) {
+        encoder.beginTable(pairs: 3)
+        encoder.key("top_line")
+        encoder.write(Int64(topLine))
+        encoder.key("bottom_line")
+        encoder.write(Int64(bottomLine))
+        encoder.key("scroll_percentage")
+        encoder.write(Double(scrollPercentage))
     }
 
     init(lua value: LuaValue, field: String) throws(PluginReturnError) {
@@ -48,11 +63,20 @@ extension Viewport {
 }
 
 extension PresenceState {
-    var luaValue: LuaValue {
-        .record([
-            "online": .boolean(online), "typing": .boolean(typing), "focused": .boolean(focused),
-            "activity": .string(activity.rawValue), "viewport": viewport?.luaValue ?? .nil,
-        ])
+    func encodeLua(into encoder: inout LuaArgumentEncoder) {
+        encoder.beginTable(pairs: viewport == nil ? 4 : 5)
+        encoder.key("online")
+        encoder.write(online)
+        encoder.key("typing")
+        encoder.write(typing)
+        encoder.key("focused")
+        encoder.write(focused)
+        encoder.key("activity")
+        encoder.write(activity.rawValue)
+        if let viewport {
+            encoder.key("viewport")
+            viewport.encodeLua(into: &encoder)
+        }
     }
 
     init(lua value: LuaValue, field: String) throws(PluginReturnError) {
@@ -65,22 +89,49 @@ extension PresenceState {
 }
 
 extension UserPresence {
-    /// The fields of the presence, for a table of its own or merged into an event.
-    var luaFields: [LuaKey: LuaValue] {
-        guard
-            case .table(let fields) = LuaValue.record([
-                "user_id": .string(userID), "document_id": .string(documentID), "workspace_id": .string(workspaceID),
-                "name": .string(name), "avatar_url": avatarURL.map(LuaValue.string) ?? .nil, "color": .string(color),
-                "state": state.luaValue, "cursor": cursor?.luaValue ?? .nil, "selection": selection?.luaValue ?? .nil,
-                "connected_at": .integer(Int64(clamping: connectedAt)),
-                "last_active_at": .integer(Int64(clamping: lastActiveAt)),
-                "last_cursor_update": .integer(Int64(clamping: lastCursorUpdate)),
-            ])
-        else { return [:] }
-        return fields
+    /// Number of fields `encodeLuaFields` writes.
+    var luaFieldCount: Int {
+        9 + (avatarURL == nil ? 0 : 1) + (cursor == nil ? 0 : 1) + (selection == nil ? 0 : 1)
     }
 
-    var luaValue: LuaValue { .table(luaFields) }
+    /// Writes the presence fields as key/value pairs, for a table of its own or inside an event.
+    func encodeLuaFields(into encoder: inout LuaArgumentEncoder) {
+        encoder.key("user_id")
+        encoder.write(userID)
+        encoder.key("document_id")
+        encoder.write(documentID)
+        encoder.key("workspace_id")
+        encoder.write(workspaceID)
+        encoder.key("name")
+        encoder.write(name)
+        if let avatarURL {
+            encoder.key("avatar_url")
+            encoder.write(avatarURL)
+        }
+        encoder.key("color")
+        encoder.write(color)
+        encoder.key("state")
+        state.encodeLua(into: &encoder)
+        if let cursor {
+            encoder.key("cursor")
+            cursor.encodeLua(into: &encoder)
+        }
+        if let selection {
+            encoder.key("selection")
+            selection.encodeLua(into: &encoder)
+        }
+        encoder.key("connected_at")
+        encoder.write(Int64(clamping: connectedAt))
+        encoder.key("last_active_at")
+        encoder.write(Int64(clamping: lastActiveAt))
+        encoder.key("last_cursor_update")
+        encoder.write(Int64(clamping: lastCursorUpdate))
+    }
+
+    func encodeLua(into encoder: inout LuaArgumentEncoder) {
+        encoder.beginTable(pairs: luaFieldCount)
+        encodeLuaFields(into: &encoder)
+    }
 
     init(lua value: LuaValue, field: String) throws(PluginReturnError) {
         let reader = try LuaTableReader(value, field: field)
@@ -98,38 +149,72 @@ extension UserPresence {
 }
 
 extension DocumentInfo {
-    var luaValue: LuaValue {
-        .record([
-            "id": .string(id), "workspace_id": .string(workspaceID), "user_count": .integer(Int64(userCount)),
-            "colors_in_use": .array(colorsInUse.map(LuaValue.string)),
-        ])
+    func encodeLua(into encoder: inout LuaArgumentEncoder) {
+        encoder.beginTable(pairs: 4)
+        encoder.key("id")
+        encoder.write(id)
+        encoder.key("workspace_id")
+        encoder.write(workspaceID)
+        encoder.key("user_count")
+        encoder.write(Int64(userCount))
+        encoder.key("colors_in_use")
+        encoder.beginTable(pairs: colorsInUse.count)
+        for (offset, color) in colorsInUse.enumerated() {
+            encoder.key(offset + 1)
+            encoder.write(color)
+        }
     }
 }
 
 extension PresenceEvent {
-    /// The event as a table with a `type` field naming the variant. `UserJoined` carries the
-    /// presence fields at the top level, beside `type`.
-    var luaValue: LuaValue {
-        var fields: [LuaKey: LuaValue]
+    /// Writes the event as a table with a `type` field naming the variant. `UserJoined` carries
+    /// the presence fields at the top level, beside `type`.
+    func encodeLua(into encoder: inout LuaArgumentEncoder) {
         switch self {
         case .userJoined(let presence):
-            fields = presence.luaFields
+            encoder.beginTable(pairs: presence.luaFieldCount + 1)
+            presence.encodeLuaFields(into: &encoder)
         case .userLeft(let userID), .userIdle(let userID):
-            fields = [.string("user_id"): .string(userID)]
+            encoder.beginTable(pairs: 2)
+            encoder.key("user_id")
+            encoder.write(userID)
         case .cursorMoved(let userID, let cursor, let selection):
-            fields = [.string("user_id"): .string(userID), .string("cursor"): cursor.luaValue]
-            if let selection { fields[.string("selection")] = selection.luaValue }
+            encoder.beginTable(pairs: selection == nil ? 3 : 4)
+            encoder.key("user_id")
+            encoder.write(userID)
+            encoder.key("cursor")
+            cursor.encodeLua(into: &encoder)
+            if let selection {
+                encoder.key("selection")
+                selection.encodeLua(into: &encoder)
+            }
         case .typingChanged(let userID, let isTyping):
-            fields = [.string("user_id"): .string(userID), .string("is_typing"): .boolean(isTyping)]
+            encoder.beginTable(pairs: 3)
+            encoder.key("user_id")
+            encoder.write(userID)
+            encoder.key("is_typing")
+            encoder.write(isTyping)
         case .viewportChanged(let userID, let viewport):
-            fields = [.string("user_id"): .string(userID), .string("viewport"): viewport.luaValue]
+            encoder.beginTable(pairs: 3)
+            encoder.key("user_id")
+            encoder.write(userID)
+            encoder.key("viewport")
+            viewport.encodeLua(into: &encoder)
         case .activityChanged(let userID, let activity):
-            fields = [.string("user_id"): .string(userID), .string("activity"): .string(activity.rawValue)]
+            encoder.beginTable(pairs: 3)
+            encoder.key("user_id")
+            encoder.write(userID)
+            encoder.key("activity")
+            encoder.write(activity.rawValue)
         case .focusChanged(let userID, let focused):
-            fields = [.string("user_id"): .string(userID), .string("focused"): .boolean(focused)]
+            encoder.beginTable(pairs: 3)
+            encoder.key("user_id")
+            encoder.write(userID)
+            encoder.key("focused")
+            encoder.write(focused)
         }
-        fields[.string("type")] = .string(name)
-        return .table(fields)
+        encoder.key("type")
+        encoder.write(name)
     }
 
     /// Reads the event a filter returned in place of `original`. A filter may change the fields but
