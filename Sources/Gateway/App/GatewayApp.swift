@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import LuaBridge
 import Observability
 import PresenceCore
 import Synchronization
@@ -18,6 +19,8 @@ final class GatewayApp {
     private var service: PresenceService?
     private var publicServer: HTTPServer?
     private var adminServer: HTTPServer?
+    private var plugins: PluginManager?
+    private var pluginWatcher: PluginDirectoryWatcher?
     private let stopping = StoppingFlag()
 
     init(config: GatewayConfig, logger: Logger) {
@@ -68,10 +71,16 @@ final class GatewayApp {
 
         let store = InMemoryPresenceStore()
         let metrics = PresenceMetrics(registry: registry, perDocumentLabels: config.metrics.perDocumentLabels)
+        let plugins = try startPlugins()
+        self.plugins = plugins
         let service = PresenceService(
             group: group, presenceConfig: config.presenceConfig, store: store, metrics: metrics,
             logger: logger.with(["component": "presence"]), binaryFrames: config.server.binaryFrames,
-            makePolicy: { _ in DefaultPresencePolicy() })
+            makePolicy: { _ in
+                // Each loop gets its own Lua state; it picks up every published reload between events.
+                if let plugins { return LuaPolicy(manager: plugins) as PresencePolicy }
+                return DefaultPresencePolicy()
+            })
         self.service = service
 
         let tls: TLSContext? = config.server.tls.isEnabled
@@ -92,7 +101,8 @@ final class GatewayApp {
         let adminRoutes = AdminRoutes(
             store: store, registry: registry, token: config.admin.token, clock: service.clock,
             readiness: { stopping.isSet ? (false, "stopping") : (true, "ready") },
-            pluginStatus: { nil }, reloadPlugins: { nil })
+            pluginStatus: { plugins.map { encodeJSON($0.status()) } },
+            reloadPlugins: { plugins.map { encodeJSON($0.reload()) } })
         let adminServer = HTTPServer(
             configuration: config.adminListener, group: group, registry: registry,
             logger: logger) { request, connection in adminRoutes.route(request, connection) }
@@ -106,9 +116,47 @@ final class GatewayApp {
         ])
     }
 
+    /// Loads every plugin once and starts watching the folder; nil when plugins are off.
+    private func startPlugins() throws -> PluginManager? {
+        guard config.plugins.enabled else {
+            logger.info("plugins are disabled", metadata: ["plugins.dir": config.plugins.dir])
+            return nil
+        }
+        let manager = PluginManager(
+            settings: config.pluginSettings, logger: Logger(label: "plugins"), metrics: PluginMetrics(registry: registry))
+        let summary = manager.reload()
+        logger.info("plugins loaded", metadata: [
+            "plugins.dir": config.plugins.dir, "plugins.loaded": "\(summary.loaded.count)",
+            "plugins.failed": "\(summary.failures.count)", "plugins.version": "\(summary.version)",
+        ])
+        do {
+            let watcher = try PluginDirectoryWatcher(
+                directory: config.plugins.dir, debounceMs: Int32(config.plugins.reloadDebounceMs)
+            ) { [logger] in
+                let summary = manager.reload()
+                logger.info("plugins reloaded after a file change", metadata: [
+                    "plugins.result": summary.result.rawValue, "plugins.version": "\(summary.version)",
+                ])
+            }
+            watcher.start()
+            pluginWatcher = watcher
+        } catch {
+            logger.error("cannot watch the plugin folder; reload with SIGHUP or POST /admin/plugins/reload instead",
+                         metadata: ["plugins.dir": config.plugins.dir, "error": "\(error)"])
+        }
+        return manager
+    }
+
     private func reloadPlugins() {
-        // Plugins are wired in by the Lua bridge; without it there is nothing to reload.
-        logger.info("no plugins to reload")
+        guard let plugins else {
+            logger.info("plugins are disabled; nothing to reload")
+            return
+        }
+        let summary = plugins.reload()
+        logger.info("plugins reloaded", metadata: [
+            "plugins.result": summary.result.rawValue, "plugins.version": "\(summary.version)",
+            "plugins.loaded": "\(summary.loaded.count)", "plugins.failed": "\(summary.failures.count)",
+        ])
     }
 
     /// Stops accepting, tells every member that the local users left, closes each WebSocket with
@@ -125,6 +173,7 @@ final class GatewayApp {
         }
         adminServer?.closeAll(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
         let left = publicServer?.connectionCount ?? 0
+        pluginWatcher?.stop()
         group?.stop()
         logger.notice("gateway stopped", metadata: ["connections.left_open": "\(left)"])
     }

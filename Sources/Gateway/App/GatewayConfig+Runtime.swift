@@ -1,3 +1,4 @@
+import LuaBridge
 import PresenceCore
 import Transport
 
@@ -25,6 +26,13 @@ extension GatewayConfig {
             limits: ClientMessageLimits(maxMessageBytes: server.maxMessageBytes, maxDepth: server.maxJSONDepth),
             maxDocumentsPerConnection: server.maxDocumentsPerConnection,
             messagesPerSecond: Double(server.messagesPerSecond))
+    }
+
+    var pluginSettings: PluginSettings {
+        PluginSettings(
+            directory: plugins.dir, instructionLimit: Int64(plugins.instructionLimit),
+            memoryLimitMB: plugins.memoryLimitMB, maxConsecutiveErrors: plugins.maxConsecutiveErrors,
+            configs: plugins.config)
     }
 
     var publicListener: HTTPServerConfiguration {
