@@ -3,8 +3,8 @@
 -- wants to see at a glance who is still looking at a ticket.
 --
 -- Hook:      activity(user, doc, idle_ms) -> "Idle" | "Away" | nil
---            idle_ms is the time in milliseconds since the user's last activity. The gateway asks
---            about once a second per user while a workspace has an activity rule.
+--            idle_ms is the time in milliseconds since the user's last activity. The gateway calls
+--            it about once a second per user while a workspace has an activity rule.
 -- Config:    [plugins.config.fast-idle]
 --            idle_after_ms = 10000    -- optional; default 10 s
 --            away_after_ms = 60000    -- optional; default 60 s

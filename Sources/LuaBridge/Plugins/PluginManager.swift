@@ -17,6 +17,8 @@ public final class PluginManager: Sendable {
     /// Shared by every loop's `LuaPolicy`, so repeated faults of one plugin are logged a few
     /// times per minute in total, not per loop.
     let faultLogLimiter = LogRateLimiter(maxPerInterval: 5, intervalMs: 60_000)
+    /// Limits `gateway.log` lines to 60 per plugin per minute across all loops.
+    let pluginLogLimiter = LogRateLimiter(maxPerInterval: 60, intervalMs: 60_000)
 
     struct State {
         /// Every `*.lua` file seen in the directory, by file name.

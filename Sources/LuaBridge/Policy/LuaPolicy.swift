@@ -183,7 +183,7 @@ public final class LuaPolicy {
         guard let plugin = plugins.first(where: { $0.handle == handle }) else { return }
         logger.log(
             LogLevel(pluginLevel: level), message, metadata: ["plugin.name": plugin.name, "plugin.file": plugin.loaded.file],
-            limitedBy: manager.faultLogLimiter, key: "plugin.log:\(plugin.name)")
+            limitedBy: manager.pluginLogLimiter, key: "plugin.log:\(plugin.name)")
     }
 }
 
