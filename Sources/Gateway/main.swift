@@ -28,6 +28,6 @@ case .run(let config, let path):
     LogSink.shared.configure(level: config.log.level, format: config.log.format)
     let logger = Logger(label: "gateway")
     logger.info("configuration loaded", metadata: ["config.path": path])
-    let app = GatewayApp(config: config, logger: logger)
+    let app = GatewayApp(config: config, configPath: path, logger: logger)
     exit(app.run())
 }

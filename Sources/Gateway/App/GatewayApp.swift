@@ -12,7 +12,9 @@ import Glibc
 
 /// The running gateway: event loops, the public and admin listeners, presence, and signals.
 final class GatewayApp {
-    private let config: GatewayConfig
+    private var config: GatewayConfig
+    private let configPath: String
+    private let live: LiveSettings
     private let logger: Logger
     private let registry: MetricsRegistry
     private var group: EventLoopGroup?
@@ -23,8 +25,10 @@ final class GatewayApp {
     private var pluginWatcher: PluginDirectoryWatcher?
     private let stopping = StoppingFlag()
 
-    init(config: GatewayConfig, logger: Logger) {
+    init(config: GatewayConfig, configPath: String, logger: Logger) {
         self.config = config
+        self.configPath = configPath
+        live = LiveSettings(session: config.sessionSettings, presence: config.presenceConfig)
         self.logger = logger
         registry = MetricsRegistry(namespace: config.metrics.namespace)
     }
@@ -52,7 +56,8 @@ final class GatewayApp {
         while true {
             let signal = clinux_read_signal(signals)
             if signal == SIGHUP {
-                logger.info("SIGHUP received")
+                logger.info("SIGHUP received; reloading the configuration and plugins")
+                reloadConfiguration()
                 reloadPlugins()
                 continue
             }
@@ -74,7 +79,7 @@ final class GatewayApp {
         let plugins = try startPlugins()
         self.plugins = plugins
         let service = PresenceService(
-            group: group, presenceConfig: config.presenceConfig, store: store, metrics: metrics,
+            group: group, live: live, store: store, metrics: metrics,
             logger: logger.with(["component": "presence"]), binaryFrames: config.server.binaryFrames,
             makePolicy: { _ in
                 // Each loop gets its own Lua state; it picks up every published reload between events.
@@ -87,7 +92,7 @@ final class GatewayApp {
             ? try TLSContext(certificateFile: config.server.tls.certFile, privateKeyFile: config.server.tls.keyFile)
             : nil
         let publicRoutes = PublicRoutes(
-            service: service, settings: config.sessionSettings, echoPath: config.server.echoPath,
+            service: service, live: live, echoPath: config.server.echoPath,
             staticFiles: config.server.webRoot.isEmpty ? nil : StaticFiles(root: config.server.webRoot),
             logger: logger.with(["component": "session"]))
         let publicServer = HTTPServer(
@@ -145,6 +150,42 @@ final class GatewayApp {
                          metadata: ["plugins.dir": config.plugins.dir, "error": "\(error)"])
         }
         return manager
+    }
+
+    /// Re-reads the configuration file and applies what can change while running: log level and
+    /// format, session limits (for new connections), presence timings (for documents opened from
+    /// now on) and plugin configs. Everything else is logged as needing a restart. An invalid file
+    /// changes nothing.
+    private func reloadConfiguration() {
+        let fresh: GatewayConfig
+        do {
+            fresh = try GatewayConfig.load(path: configPath)
+        } catch {
+            logger.error("configuration reload failed; the running configuration stays", metadata: [
+                "config.path": configPath, "error": error.description,
+            ])
+            return
+        }
+        let applied = ConfigDifference.applied(config, fresh)
+        let restart = ConfigDifference.needingRestart(config, fresh)
+        LogSink.shared.configure(level: fresh.log.level, format: fresh.log.format)
+        live.update(session: fresh.sessionSettings, presence: fresh.presenceConfig)
+        plugins?.updateConfigs(fresh.plugins.config)
+        // Keep the running values of the keys that need a restart, so a later reload compares
+        // against what actually runs.
+        var running = config
+        running.log = fresh.log
+        running.presence = fresh.presence
+        running.plugins.config = fresh.plugins.config
+        running.server.maxDocumentsPerConnection = fresh.server.maxDocumentsPerConnection
+        running.server.messagesPerSecond = fresh.server.messagesPerSecond
+        running.server.maxJSONDepth = fresh.server.maxJSONDepth
+        config = running
+        logger.notice("configuration reloaded", metadata: [
+            "config.path": configPath,
+            "config.applied": applied.isEmpty ? "none" : applied.joined(separator: ","),
+            "config.needs_restart": restart.isEmpty ? "none" : restart.joined(separator: ","),
+        ])
     }
 
     private func reloadPlugins() {

@@ -93,7 +93,7 @@ final class LoopPresence: @unchecked Sendable {
     private func room(for documentID: String, workspaceID: String) -> RoomSlot {
         if let slot = rooms[documentID] { return slot }
         let output = RoomFrameOutput(owner: self, documentID: documentID)
-        let room = DocumentRoom(documentID: documentID, workspaceID: workspaceID, config: service.presenceConfig,
+        let room = DocumentRoom(documentID: documentID, workspaceID: workspaceID, config: service.live.presence,
                                 policy: policy, clock: service.clock, store: service.store, output: output)
         let slot = RoomSlot(room: room, documentID: documentID, workspaceID: workspaceID)
         rooms[documentID] = slot

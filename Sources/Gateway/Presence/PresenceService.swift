@@ -7,7 +7,7 @@ import Transport
 final class PresenceService: @unchecked Sendable {
     // @unchecked Sendable: `loops` is set once in init; each `LoopPresence` is confined to its loop.
     let group: EventLoopGroup
-    let presenceConfig: PresenceConfig
+    let live: LiveSettings
     let store: PresenceStore
     let clock: SystemClock
     let metrics: PresenceMetrics
@@ -15,10 +15,10 @@ final class PresenceService: @unchecked Sendable {
     let binaryFrames: Bool
     private(set) var loops: [LoopPresence] = []
 
-    init(group: EventLoopGroup, presenceConfig: PresenceConfig, store: PresenceStore, metrics: PresenceMetrics,
+    init(group: EventLoopGroup, live: LiveSettings, store: PresenceStore, metrics: PresenceMetrics,
          logger: Logger, binaryFrames: Bool, makePolicy: (EventLoop) -> PresencePolicy) {
         self.group = group
-        self.presenceConfig = presenceConfig
+        self.live = live
         self.store = store
         self.clock = SystemClock()
         self.metrics = metrics

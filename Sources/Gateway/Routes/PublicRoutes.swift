@@ -4,7 +4,7 @@ import Transport
 /// The public listener's routes: the presence WebSocket, the optional echo endpoint, static files.
 struct PublicRoutes: Sendable {
     let service: PresenceService
-    let settings: SessionSettings
+    let live: LiveSettings
     let echoPath: String
     let staticFiles: StaticFiles?
     let logger: Logger
@@ -13,7 +13,7 @@ struct PublicRoutes: Sendable {
         let path = request.head.path
         if path == "/v1/ws" {
             let service = self.service
-            let settings = self.settings
+            let settings = live.session
             let logger = self.logger
             var batchMs: UInt64 = 0
             if let text = request.head.queryItems["batch_ms"] {
