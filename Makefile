@@ -11,7 +11,7 @@ CONFIG ?= config.toml
 # Seconds each fuzz target runs, for `make fuzz` and for the short pass in `make test`.
 # scripts/fuzz.sh reads the value from the FUZZ_SECONDS environment variable.
 FUZZ_SECONDS ?= 300
-FUZZ_SHORT_SECONDS ?= 30
+FUZZ_SHORT_SECONDS ?= 10
 
 # Fails with a clear message when a test script has not been written yet, so that `make test` never
 # passes by skipping a suite.
@@ -22,8 +22,8 @@ define require_script
 	fi
 endef
 
-.PHONY: all build release run test test-swift test-node test-browser conformance fuzz fuzz-short \
-	bootstrap bootstrap-run clean
+.PHONY: all build release run test test-swift test-clients test-scenarios test-limits test-cluster \
+	test-node test-browser conformance fuzz fuzz-short bench bootstrap bootstrap-run clean
 
 all: build
 
@@ -46,15 +46,43 @@ run: release
 # Every suite, in this order; the first failure stops the run.
 test: bootstrap
 	$(MAKE) --no-print-directory test-swift
-	$(MAKE) --no-print-directory conformance
-	$(MAKE) --no-print-directory fuzz-short
+	$(MAKE) --no-print-directory test-clients
+	$(MAKE) --no-print-directory test-scenarios
+	$(MAKE) --no-print-directory test-limits
+	$(MAKE) --no-print-directory test-cluster
 	$(MAKE) --no-print-directory test-node
 	$(MAKE) --no-print-directory test-browser
+	$(MAKE) --no-print-directory conformance
+	$(MAKE) --no-print-directory fuzz-short
 
 # Unit and scenario tests of every Swift module (XCTest).
 test-swift:
 	$(SWIFT) build
 	$(SWIFT) test
+
+# The transport against clients nobody here wrote: Python websockets (plain and TLS) and Node ws.
+test-clients:
+	$(call require_script,tests/clients/run.sh)
+	$(SWIFT) build --product presence-gateway
+	bash tests/clients/run.sh
+
+# Presence semantics end to end over real sockets, driven by Python websockets.
+test-scenarios:
+	$(call require_script,tests/scenarios/run.sh)
+	$(SWIFT) build --product presence-gateway
+	bash tests/scenarios/run.sh
+
+# JWT identity, access rules and abuse limits against the real gateway.
+test-limits:
+	$(call require_script,tests/limits/run.sh)
+	$(SWIFT) build --product presence-gateway
+	bash tests/limits/run.sh
+
+# Several gateway processes sharing presence through real redis-server processes.
+test-cluster:
+	$(call require_script,tests/cluster/run.sh)
+	$(SWIFT) build --product presence-gateway
+	bash tests/cluster/run.sh
 
 # Tests driven by Node's `ws` client and the JavaScript presence client.
 test-node:
@@ -80,6 +108,11 @@ fuzz:
 fuzz-short:
 	$(call require_script,scripts/fuzz.sh)
 	FUZZ_SECONDS=$(FUZZ_SHORT_SECONDS) bash scripts/fuzz.sh
+
+# Every load scenario against the gateway and the Node baseline; writes bench/results/.
+bench: bootstrap
+	$(call require_script,bench/run.sh)
+	bash bench/run.sh
 
 clean:
 	rm -rf .build

@@ -75,6 +75,19 @@ if ! python3 -c 'import websockets' >/dev/null 2>&1; then
     fi
 fi
 
+# Selenium drives headless Chromium in the browser test; it uses Debian's chromedriver, never a download.
+if ! python3 -c 'import selenium' >/dev/null 2>&1; then
+    echo "bootstrap: installing the Python package selenium for $(command -v python3)"
+    if ! python3 -m pip install --quiet selenium; then
+        if is_root; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y python3-selenium
+        else
+            echo "error: pip could not install selenium. As root, run: apt-get install -y python3-selenium" >&2
+            exit 1
+        fi
+    fi
+fi
+
 # Autobahn|Testsuite runs only on Python 2.7.
 if [[ ! -x "$python27" ]]; then
     echo "error: Python 2.7 is missing at $python27; make conformance needs it for wstest (Autobahn|Testsuite)." >&2
