@@ -7,7 +7,7 @@
 #include <lua5.4/lauxlib.h>
 #include <lua5.4/lualib.h>
 
-/// Why the running call must stop. Once set, the count hook raises an error on every following
+/// The reason the running call must stop. Once set, the count hook raises an error on every following
 /// instruction until the outermost protected call returns, so no pcall inside a plugin can swallow it.
 typedef enum {
     CLUA_ABORT_NONE = 0,

@@ -131,7 +131,7 @@ static void append_string(lua_State *L, clua_runtime *runtime, int index) {
     append(L, runtime, bytes, length);
 }
 
-/// Whether the key at `index` can cross: an integer or a string.
+/// Returns whether the key at `index` can cross: an integer or a string.
 static int is_supported_key(lua_State *L, int index) {
     int type = lua_type(L, index);
     return type == LUA_TSTRING || (type == LUA_TNUMBER && lua_isinteger(L, index));

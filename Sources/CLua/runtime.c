@@ -148,7 +148,8 @@ static int run_protected(clua_runtime *runtime, lua_CFunction body, void *payloa
     int base = lua_gettop(L);
     begin_call(runtime);
 
-    // The stack always has LUA_MINSTACK free slots here, so these pushes cannot fail.
+    // Every entry point restores the stack top, so the stack is empty here and its initial
+    // 2 * LUA_MINSTACK slots leave room for these three pushes without growing it.
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, body);
     lua_pushlightuserdata(L, payload);

@@ -77,7 +77,7 @@ struct PluginFixture {
         LuaPolicy(manager: manager)
     }
 
-    /// The value of a counter sample line such as `test_plugin_calls_total{plugin="a",hook="color"}`.
+    /// Returns the value of a sample line such as `test_plugin_calls_total{plugin="a",hook="color"}`.
     func metric(_ prefix: String) -> Double? {
         for line in registry.render().split(separator: "\n") where line.hasPrefix(prefix + " ") {
             return Double(line.split(separator: " ").last ?? "")

@@ -1,8 +1,8 @@
 #ifndef CLUA_H
 #define CLUA_H
 // The only door between Swift and Lua 5.4. Lua raises errors with longjmp, so every function here
-// that runs Lua code or touches a Lua stack does so inside lua_pcall and reports a status code:
-// Swift never calls a lua_* function itself, and no Lua error can unwind through a Swift frame.
+// that runs Lua code or touches a Lua stack does so inside lua_pcall and returns a status code.
+// Swift never calls a lua_* function itself, so no Lua error can unwind through a Swift frame.
 //
 // Values cross the door in a small tagged binary form (see "Value encoding" below) because building
 // Lua tables from Swift would need API calls that can raise.

@@ -33,7 +33,7 @@ public struct PluginSnapshot: Sendable {
     static let empty = PluginSnapshot(version: 0, entries: [])
 }
 
-/// Why a plugin file failed to load or was disabled, as shown by `GET /admin/plugins`.
+/// The reason a plugin file failed to load or was disabled, as `GET /admin/plugins` shows it.
 public struct PluginError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     public var kind: String
     public var message: String

@@ -1,8 +1,8 @@
 import Observability
 
-/// The load checks a plugin file passes before any loop runs it, each in a scratch Lua state with
-/// the configured limits: it compiles as text, its top level runs within the budget, it returns a
-/// table that follows the plugin API, and its config converts.
+/// The load checks a plugin file passes before any loop runs it, in a scratch Lua state with the
+/// configured limits. The file must compile as text and its top level must run within the budget.
+/// The table it returns must follow the plugin API, and its config must convert to a table.
 enum PluginChecker {
     static func check(
         file: String, source: [UInt8], contentHash: String, configs: [String: String], settings: PluginSettings,

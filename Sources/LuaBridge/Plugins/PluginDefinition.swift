@@ -1,4 +1,4 @@
-/// What a plugin declares in the table its file returns, after validation.
+/// The validated declarations of a plugin: the fields of the table its file returns.
 public struct PluginDefinition: Sendable, Equatable {
     /// Unique among loaded plugins. Used in logs, metric labels and `[plugins.config.NAME]`.
     public var name: String

@@ -6,8 +6,8 @@ import Synchronization
 /// Watches the plugin directory with inotify and calls `onChange` on its own thread once the
 /// directory has been quiet for `debounceMs` after a change.
 ///
-/// Editors save by writing a temporary file and renaming it over the original, which produces
-/// several events in a row; the debounce turns them into one reload.
+/// Editors save by writing a temporary file and renaming it over the original. That produces
+/// several events in a row, so the debounce turns them into one reload.
 ///
 /// NOTE: the watch is on the directory itself. If the directory is deleted or replaced, changes are
 /// no longer seen until the watcher is restarted; SIGHUP and the admin reload still work.

@@ -95,7 +95,7 @@ public struct PluginStatusReport: Sendable, Equatable, Codable {
     public var plugins: [PluginStatus]
 }
 
-/// What one reload did, returned by `PluginManager.reload()` and `POST /admin/plugins/reload`.
+/// The outcome of one reload, returned by `PluginManager.reload()` and `POST /admin/plugins/reload`.
 public struct PluginReloadSummary: Sendable, Equatable, Codable {
     public enum Result: String, Sendable, Codable {
         /// Every file loaded, or nothing had changed.

@@ -1,11 +1,11 @@
 import PresenceCore
 
-/// The hooks: `color`, `capacity`, `admit` and `activity` take the first non-nil answer in call
+/// The hooks: `color`, `capacity`, `admit` and `activity` take the first non-nil result in call
 /// order, and `filter` and `filter_for` chain, each plugin receiving the previous one's event.
 extension LuaPolicy: PresencePolicy {
-    /// Longest colour string a plugin may return, in bytes.
+    /// Maximum length of a colour string a plugin may return, in bytes.
     static let maxColorLength = 64
-    /// Longest rejection reason passed on to the client, in characters; longer ones are cut.
+    /// Maximum length of a rejection reason passed on to the client, in characters. Longer ones are cut.
     static let maxReasonLength = 256
 
     public func color(for user: UserPresence, in document: DocumentInfo) -> String? {
@@ -206,8 +206,7 @@ extension LuaPolicy: PresencePolicy {
         }
     }
 
-    /// A short description of a returned value for fault messages: its type, and its text when it is
-    /// a short string.
+    /// Describes a returned value for fault messages: its type, and its text when it is a short string.
     static func describe(_ value: LuaValue) -> String {
         switch value {
         case .string(let text) where text.count <= 40: "the string \"\(text)\""

@@ -16,7 +16,7 @@ public final class LuaPolicy {
         /// Handle in `runtime`, or nil when this plugin does not run here (disabled, or it failed to
         /// load into this loop's state).
         var handle: Int32?
-        /// Faults in a row; reset by every call that returns a valid value.
+        /// Faults in a row. Every call that returns a valid value resets it.
         var consecutiveFaults = 0
         let meters: [PluginHook: HookMeters]
 
@@ -67,7 +67,10 @@ public final class LuaPolicy {
                 self.logPluginMessage(handle: handle, level: level, message: message)
             }
         } catch {
-            logger.error("cannot create the Lua state; plugins are off on this loop", metadata: ["error": "\(error)"])
+            logger.error(
+                "failed to create the Lua state, so no plugin runs on this loop", metadata: ["error": "\(error)"])
+            // Keep the entries without handles, so that fail-closed filters still drop their events.
+            plugins = snapshot.entries.map { Plugin(loaded: $0.plugin, handle: nil, meters: makeMeters(for: $0.plugin)) }
             loadedVersion = snapshot.version
             return
         }

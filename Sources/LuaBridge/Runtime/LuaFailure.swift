@@ -1,6 +1,6 @@
 import CLua
 
-/// Why a call into Lua failed, with the position of the Lua code that was running when known.
+/// The reason a call into Lua failed, with the position of the Lua code that was running when known.
 public struct LuaFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, Codable {
         /// The code raised an error.

@@ -12,7 +12,7 @@ public enum LuaValue: Sendable, Hashable {
     case table([LuaKey: LuaValue])
     case opaque
 
-    /// The value of field `key` when this is a table, otherwise `nil`, as Lua's raw indexing reads it.
+    /// Returns the value of field `key` when this is a table, otherwise `nil`, as raw indexing does.
     public subscript(key: String) -> LuaValue {
         guard case .table(let fields) = self else { return .nil }
         return fields[.string(key)] ?? .nil
