@@ -32,6 +32,7 @@ let package = Package(
         .testTarget(name: "PresenceCoreTests", dependencies: ["PresenceCore"]),
         .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "PresenceCore", "Observability"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "PresenceCore"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Transport", "PresenceCore"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
