@@ -26,6 +26,9 @@ static const char *const allowed_base_functions[] = {
 static const char *const allowed_os_functions[] = {"time", "clock", "date", NULL};
 
 /// Libraries whose copies every environment receives.
+// NOTE: the count hook runs between VM instructions, not inside one C function, so a string
+// pattern that backtracks heavily (many `.-` over a long subject) is bounded only by Lua's pattern
+// recursion limit, not by the instruction budget.
 static const char *const copied_libraries[] = {"string", "table", "math", "utf8", "os", NULL};
 
 // MARK: - Replaced base functions
