@@ -7,6 +7,7 @@ let package = Package(
     name: "presence-gateway",
     products: [
         .executable(name: "presence-gateway", targets: ["Gateway"]),
+        .executable(name: "presence-bench", targets: ["PresenceBench"]),
     ],
     targets: [
         .target(name: "CLinux"),
@@ -26,6 +27,9 @@ let package = Package(
                 "Transport", "PresenceCore", "LuaBridge", "Redis", "Observability", "CTOML", "CLinux", "COpenSSL",
             ]
         ),
+
+        // The load generator depends on no gateway module, so it stays light and measures only the wire.
+        .executableTarget(name: "PresenceBench", dependencies: ["CLinux"]),
 
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),

@@ -1,0 +1,346 @@
+import CLinux
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The scenario-specific half of a loop: decides whom to connect, what to send and how to read what
+/// arrives. Every method runs on the loop's thread.
+protocol LoopWorkload: AnyObject {
+    /// Runs once before the loop's first wait, to open the initial connections.
+    func start(loop: ClientLoop)
+    /// The upgrade of `connection` succeeded; the workload may send its join now.
+    func connectionOpened(_ connection: ConnectionID, tag: Int, loop: ClientLoop)
+    /// A text or binary message arrived. `text` is valid only during the call.
+    func messageReceived(_ text: UnsafeRawBufferPointer, connection: ConnectionID, tag: Int, loop: ClientLoop)
+    /// `connection` ended without the workload closing it.
+    func connectionFailed(_ connection: ConnectionID, tag: Int, failure: ConnectionFailure, loop: ClientLoop)
+    /// Runs due work and returns the run clock time of the next due work, or nil for none.
+    func tick(nowUs: UInt64, phase: RunPhase, loop: ClientLoop) -> UInt64?
+}
+
+/// One epoll loop that drives many client connections on one thread.
+///
+/// The loop and its workload are owned by the loop's thread from `run()` until it returns; the
+/// coordinator reads their counters only after joining that thread.
+final class ClientLoop {
+    let index: Int
+    let control: RunControl
+    let endpoints: [ServerEndpoint]
+    /// At most this many connections are connecting or upgrading at once, so that a burst of opens
+    /// does not overflow the server's accept backlog.
+    let connectConcurrency: Int
+    /// A connection whose unsent bytes pass this bound is failed with `sendQueueFull`.
+    static let maxQueuedBytes = 4 << 20
+    private static let readChunkBytes = 256 << 10
+
+    var random: SeededGenerator
+    var workload: LoopWorkload?
+    var counters = LoopCounters()
+
+    private let epollFD: Int32
+    private(set) var connections: [ClientConnection?] = []
+    private var generations: [UInt32] = []
+    private var freeSlots: [Int] = []
+    private var connectQueue: [ConnectionID] = []
+    private var connectQueueHead = 0
+    private var connectsInFlight = 0
+    private var pendingFailures: [(ConnectionID, Int, ConnectionFailure)] = []
+    private var sawActivity = false
+    let readBuffer: UnsafeMutableRawBufferPointer
+    private var frameBuffer: [UInt8] = []
+
+    init(index: Int, control: RunControl, endpoints: [ServerEndpoint], seed: UInt64, connectConcurrency: Int) throws(BenchError) {
+        self.index = index
+        self.control = control
+        self.endpoints = endpoints
+        self.connectConcurrency = connectConcurrency
+        self.random = SeededGenerator(seed: seed, stream: index)
+        let epollFD = clinux_epoll_create()
+        guard epollFD >= 0 else { throw BenchError("epoll_create failed: \(errorText(errno))") }
+        self.epollFD = epollFD
+        readBuffer = .allocate(byteCount: Self.readChunkBytes, alignment: 16)
+        frameBuffer.reserveCapacity(1024)
+    }
+
+    deinit {
+        for connection in connections.compactMap({ $0 }) where connection.fd >= 0 { Glibc.close(connection.fd) }
+        Glibc.close(epollFD)
+        readBuffer.deallocate()
+    }
+
+    var openConnectionCount: Int { connections.lazy.compactMap { $0 }.filter(\.isOpen).count }
+
+    /// Records that a message the scenario waits on arrived, for the coordinator's quiet check.
+    func markActivity() {
+        sawActivity = true
+    }
+
+    // MARK: - Running
+
+    /// Runs until the coordinator enters `stopping`, then closes every connection.
+    func run() {
+        workload?.start(loop: self)
+        var events = [clinux_ready_event](repeating: clinux_ready_event(), count: 512)
+        while true {
+            let phase = control.phase
+            if phase == .stopping { break }
+            startQueuedConnects()
+            let now = control.clock.nowUs()
+            let due = workload?.tick(nowUs: now, phase: phase, loop: self)
+            deliverFailures()
+            var timeoutMs: Int32 = 10
+            if let due { timeoutMs = due <= now ? 0 : Int32(min(10, (due - now + 999) / 1000)) }
+            if !pendingFailures.isEmpty || hasStartableConnects { timeoutMs = 0 }
+
+            let count = events.withUnsafeMutableBufferPointer { buffer in
+                clinux_epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeoutMs)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                fatalError("epoll_wait failed on loop \(index): \(errorText(errno))")
+            }
+            for event in events[0..<Int(count)] { handle(event) }
+            deliverFailures()
+            if sawActivity {
+                sawActivity = false
+                control.noteActivity(atUs: control.clock.nowUs())
+            }
+        }
+        for connection in connections.compactMap({ $0 }) where !connection.isClosed {
+            close(connection.id, mode: .immediate)
+        }
+    }
+
+    private func handle(_ event: clinux_ready_event) {
+        let id = ConnectionID(epollData: event.data)
+        guard let connection = connection(id) else { return }
+        if case .connecting = connection.state {
+            finishConnect(connection)
+            return
+        }
+        if event.events & (CLINUX_EPOLLIN | CLINUX_EPOLLHUP | CLINUX_EPOLLERR | CLINUX_EPOLLRDHUP) != 0 {
+            readAvailable(connection)
+        }
+        if !connection.isClosed, event.events & CLINUX_EPOLLOUT != 0 {
+            flush(connection)
+        }
+    }
+
+    func connection(_ id: ConnectionID) -> ClientConnection? {
+        guard id.slot < connections.count, let connection = connections[id.slot], connection.id == id else { return nil }
+        return connection
+    }
+
+    // MARK: - Opening
+
+    /// Queues a new connection to endpoint `endpointIndex`; the workload hears of it again through
+    /// `connectionOpened` or `connectionFailed`.
+    @discardableResult
+    func open(tag: Int, endpointIndex: Int) -> ConnectionID {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+        } else {
+            slot = connections.count
+            connections.append(nil)
+            generations.append(0)
+        }
+        generations[slot] &+= 1
+        let id = ConnectionID(slot: slot, generation: generations[slot])
+        connections[slot] = ClientConnection(id: id, tag: tag, endpointIndex: endpointIndex)
+        connectQueue.append(id)
+        return id
+    }
+
+    private var hasStartableConnects: Bool {
+        connectQueueHead < connectQueue.count && connectsInFlight < connectConcurrency
+    }
+
+    private func startQueuedConnects() {
+        while hasStartableConnects {
+            let id = connectQueue[connectQueueHead]
+            connectQueueHead += 1
+            if let connection = connection(id), case .queued = connection.state { startConnect(connection) }
+        }
+        if connectQueueHead > 4096 && connectQueueHead * 2 > connectQueue.count {
+            connectQueue.removeFirst(connectQueueHead)
+            connectQueueHead = 0
+        }
+    }
+
+    private func startConnect(_ connection: ClientConnection) {
+        let endpoint = endpoints[connection.endpointIndex]
+        let socketType = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
+        let fd = socket(endpoint.family, socketType, 0)
+        guard fd >= 0 else {
+            fail(connection, .connectFailed(errno: errno))
+            return
+        }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        connection.fd = fd
+        connection.holdsConnectSlot = true
+        connectsInFlight += 1
+        var address = endpoint.address
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, endpoint.addressLength) }
+        }
+        if result != 0 && errno != EINPROGRESS {
+            fail(connection, .connectFailed(errno: errno))
+            return
+        }
+        connection.state = .connecting
+        connection.watchesWritable = true
+        let interest = CLINUX_EPOLLIN | CLINUX_EPOLLOUT | CLINUX_EPOLLRDHUP
+        if clinux_epoll_ctl(epollFD, CLINUX_EPOLL_CTL_ADD, fd, interest, connection.id.epollData) != 0 {
+            fail(connection, .socketError(errno: errno))
+        }
+    }
+
+    private func finishConnect(_ connection: ClientConnection) {
+        var socketError: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(connection.fd, SOL_SOCKET, SO_ERROR, &socketError, &length)
+        guard socketError == 0 else {
+            fail(connection, .connectFailed(errno: socketError))
+            return
+        }
+        var key = [UInt8](repeating: 0, count: 16)
+        for index in key.indices { key[index] = UInt8(truncatingIfNeeded: random.next()) }
+        let endpoint = endpoints[connection.endpointIndex]
+        let handshake = WebSocketClientCodec.handshake(hostHeader: endpoint.hostHeader, path: endpoint.path, key: key)
+        connection.state = .upgrading(expectedAccept: handshake.expectedAccept)
+        handshake.request.withUnsafeBytes { write($0, to: connection) }
+        if !connection.isClosed { updateInterest(connection) }
+    }
+
+    /// Marks the end of the upgrade, which frees a connect slot.
+    func releaseConnectSlot(_ connection: ClientConnection) {
+        if connection.holdsConnectSlot {
+            connection.holdsConnectSlot = false
+            connectsInFlight -= 1
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Sends one masked text frame; returns false when the connection is not open.
+    @discardableResult
+    func sendText(_ payload: UnsafeRawBufferPointer, on id: ConnectionID) -> Bool {
+        guard let connection = connection(id), connection.isOpen else { return false }
+        sendFrame(.text, payload: payload, on: connection)
+        counters.messagesSent += 1
+        return true
+    }
+
+    func sendFrame(_ opcode: WebSocketClientCodec.Opcode, payload: UnsafeRawBufferPointer, on connection: ClientConnection) {
+        frameBuffer.removeAll(keepingCapacity: true)
+        let maskKey = UInt32(truncatingIfNeeded: random.next())
+        WebSocketClientCodec.appendMaskedFrame(opcode: opcode, payload: payload, maskKey: maskKey, to: &frameBuffer)
+        let frame = frameBuffer
+        frame.withUnsafeBytes { write($0, to: connection) }
+    }
+
+    /// Writes `bytes` now if nothing is queued ahead of them, and queues what the socket does not take.
+    private func write(_ bytes: UnsafeRawBufferPointer, to connection: ClientConnection) {
+        var written = 0
+        if connection.pendingOutboundBytes == 0 {
+            let result = send(connection.fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            if result < 0 && errno != EAGAIN && errno != EINTR {
+                fail(connection, .socketError(errno: errno))
+                return
+            }
+            written = max(0, result)
+            counters.bytesSent += written
+            if written == bytes.count { return }
+        }
+        connection.outbound.append(contentsOf: bytes[written...])
+        guard connection.pendingOutboundBytes <= Self.maxQueuedBytes else {
+            fail(connection, .sendQueueFull(bytes: connection.pendingOutboundBytes))
+            return
+        }
+        if !connection.watchesWritable { updateInterest(connection) }
+    }
+
+    private func flush(_ connection: ClientConnection) {
+        while connection.pendingOutboundBytes > 0 {
+            let result = connection.outbound.withUnsafeBytes { bytes in
+                send(connection.fd, bytes.baseAddress! + connection.outboundStart, connection.pendingOutboundBytes, Int32(MSG_NOSIGNAL))
+            }
+            if result < 0 {
+                if errno == EAGAIN { break }
+                if errno == EINTR { continue }
+                fail(connection, .socketError(errno: errno))
+                return
+            }
+            connection.outboundStart += result
+            counters.bytesSent += result
+        }
+        if connection.pendingOutboundBytes == 0 {
+            connection.outbound.removeAll(keepingCapacity: connection.outbound.capacity <= 4096)
+            connection.outboundStart = 0
+        } else if connection.outboundStart > 65536 {
+            connection.outbound.removeFirst(connection.outboundStart)
+            connection.outboundStart = 0
+        }
+        updateInterest(connection)
+    }
+
+    private func updateInterest(_ connection: ClientConnection) {
+        let wantsWritable = connection.pendingOutboundBytes > 0
+        guard wantsWritable != connection.watchesWritable else { return }
+        connection.watchesWritable = wantsWritable
+        let interest = CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | (wantsWritable ? CLINUX_EPOLLOUT : 0)
+        _ = clinux_epoll_ctl(epollFD, CLINUX_EPOLL_CTL_MOD, connection.fd, interest, connection.id.epollData)
+    }
+
+    // MARK: - Closing
+
+    /// Ends a connection on the workload's request; the workload hears nothing more of it.
+    func close(_ id: ConnectionID, mode: CloseMode) {
+        guard let connection = connection(id), !connection.isClosed else { return }
+        if mode == .graceful, connection.isOpen {
+            var code = UInt16(1000).bigEndian
+            withUnsafeBytes(of: &code) { sendFrame(.close, payload: $0, on: connection) }
+            if !connection.isClosed { connection.state = .closing }
+            return
+        }
+        if mode == .abortive, connection.fd >= 0 {
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(connection.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        }
+        release(connection)
+    }
+
+    /// Fails a connection: closes it now and tells the workload after the current event.
+    func fail(_ connection: ClientConnection, _ failure: ConnectionFailure) {
+        guard !connection.isClosed else { return }
+        counters.record(failure)
+        pendingFailures.append((connection.id, connection.tag, failure))
+        release(connection)
+    }
+
+    /// Closes the socket and frees the slot. Leaves `inbound` untouched, because the caller may be
+    /// parsing it.
+    func release(_ connection: ClientConnection) {
+        releaseConnectSlot(connection)
+        if connection.fd >= 0 {
+            Glibc.close(connection.fd)
+            connection.fd = -1
+        }
+        connection.state = .closed
+        connections[connection.id.slot] = nil
+        freeSlots.append(connection.id.slot)
+    }
+
+    private func deliverFailures() {
+        while !pendingFailures.isEmpty {
+            let failures = pendingFailures
+            pendingFailures.removeAll()
+            for (id, tag, failure) in failures {
+                workload?.connectionFailed(id, tag: tag, failure: failure, loop: self)
+            }
+        }
+    }
+}
