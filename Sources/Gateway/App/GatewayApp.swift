@@ -91,8 +91,10 @@ final class GatewayApp {
         let tls: TLSContext? = config.server.tls.isEnabled
             ? try TLSContext(certificateFile: config.server.tls.certFile, privateKeyFile: config.server.tls.keyFile)
             : nil
+        let authenticator = try ClientAuthenticator(
+            auth: config.auth, registry: registry, logger: logger.with(["component": "auth"]))
         let publicRoutes = PublicRoutes(
-            service: service, live: live, echoPath: config.server.echoPath,
+            service: service, live: live, authenticator: authenticator, echoPath: config.server.echoPath,
             staticFiles: config.server.webRoot.isEmpty ? nil : StaticFiles(root: config.server.webRoot),
             logger: logger.with(["component": "session"]))
         let publicServer = HTTPServer(

@@ -38,6 +38,28 @@ enum TokenError: Error, Equatable, Sendable {
     case audienceMismatch(found: [String])
 }
 
+extension TokenError {
+    /// A short snake_case name of the case, for metric labels and log keys.
+    var code: String {
+        switch self {
+        case .missing: "missing"
+        case .tooLong: "too_long"
+        case .malformed: "malformed"
+        case .invalidBase64: "invalid_base64"
+        case .invalidJSON: "invalid_json"
+        case .invalidHeader: "invalid_header"
+        case .algorithmNotAccepted: "algorithm_not_accepted"
+        case .invalidSignature: "invalid_signature"
+        case .missingClaim: "missing_claim"
+        case .invalidClaim: "invalid_claim"
+        case .expired: "expired"
+        case .notYetValid: "not_yet_valid"
+        case .issuerMismatch: "issuer_mismatch"
+        case .audienceMismatch: "audience_mismatch"
+        }
+    }
+}
+
 extension TokenError: CustomStringConvertible {
     var description: String {
         switch self {

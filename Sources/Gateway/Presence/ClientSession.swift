@@ -20,6 +20,8 @@ final class ClientSession: WebSocketDelegate {
     private let service: PresenceService
     private let settings: SessionSettings
     private let logger: Logger
+    /// The identity proven at the upgrade, which decides what a join may claim.
+    private let credentials: ClientCredentials
     /// Documents this connection joined (or asked to join), with the loop state owning each room.
     private var joined: [String: LoopPresence] = [:]
     private var bucket: TokenBucket
@@ -29,8 +31,12 @@ final class ClientSession: WebSocketDelegate {
     private var batches: [String: EventBatch] = [:]
     private var batchTimer: UInt64?
 
-    init(service: PresenceService, settings: SessionSettings, logger: Logger, batchMs: UInt64 = 0) {
+    init(
+        service: PresenceService, settings: SessionSettings, logger: Logger, batchMs: UInt64 = 0,
+        credentials: ClientCredentials = .unauthenticated
+    ) {
         self.service = service
+        self.credentials = credentials
         self.settings = settings
         self.logger = logger
         self.batchMs = batchMs
@@ -94,7 +100,14 @@ final class ClientSession: WebSocketDelegate {
                 sendError(error, documentID: documentID, ref: ref, on: connection)
                 return
             }
-            let identity = UserIdentity(userID: userID, workspaceID: workspaceID, name: name, avatarURL: avatarURL)
+            let identity: UserIdentity
+            do throws(PresenceError) {
+                identity = try credentials.identity(
+                    documentID: documentID, workspaceID: workspaceID, userID: userID, name: name, avatarURL: avatarURL)
+            } catch {
+                sendError(error, documentID: documentID, ref: ref, on: connection)
+                return
+            }
             let owner = service.owner(of: documentID)
             joined[documentID] = owner
             owner.loop.execute {

@@ -5,6 +5,7 @@ import Transport
 struct PublicRoutes: Sendable {
     let service: PresenceService
     let live: LiveSettings
+    let authenticator: ClientAuthenticator
     let echoPath: String
     let staticFiles: StaticFiles?
     let logger: Logger
@@ -22,7 +23,14 @@ struct PublicRoutes: Sendable {
                 }
                 batchMs = value
             }
-            return .webSocket { _ in ClientSession(service: service, settings: settings, logger: logger, batchMs: batchMs) }
+            let credentials: ClientCredentials
+            switch authenticator.authenticate(request.head, remoteAddress: "\(connection.remoteAddress)") {
+            case .success(let value): credentials = value
+            case .failure(let error): return .respond(ClientAuthenticator.unauthorized(error))
+            }
+            return .webSocket { _ in
+                ClientSession(service: service, settings: settings, logger: logger, batchMs: batchMs, credentials: credentials)
+            }
         }
         if !echoPath.isEmpty && path == echoPath {
             return .webSocket { _ in EchoHandler() }
