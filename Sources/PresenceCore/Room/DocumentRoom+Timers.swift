@@ -92,7 +92,9 @@ extension DocumentRoom {
     }
 
     /// Schedules the next idle or away check from the user's last activity. An away user needs none
-    /// until their next activity.
+    /// until their next activity. When the policy's activity rule kept the user active past the
+    /// timeout, the next check comes one poll interval later, so a tick never schedules work for
+    /// the moment it runs in.
     private func scheduleNextActivityCheck(userID: String) {
         let record = records[userID]!
         let dueMs: UInt64
@@ -104,7 +106,8 @@ extension DocumentRoom {
         case .away:
             return
         }
-        scheduleActivityCheck(userID: userID, dueMs: max(dueMs, clock.monotonicMs))
+        let nowMs = clock.monotonicMs
+        scheduleActivityCheck(userID: userID, dueMs: dueMs > nowMs ? dueMs : nowMs + Self.activityPollIntervalMs)
     }
 
     func scheduleActivityCheck(userID: String, dueMs: UInt64) {

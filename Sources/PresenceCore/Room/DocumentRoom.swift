@@ -180,8 +180,9 @@ public final class DocumentRoom {
 
     /// Removes a connection at once, for a `leave` message or a closed connection. Typing started by
     /// that connection stops. When it was the user's last connection the user leaves with
-    /// `UserLeft`; otherwise the others see at most a typing or focus change. Unknown members are
-    /// ignored, so the gateway may call this for every document on disconnect.
+    /// `UserLeft`. Otherwise the others see at most a typing or focus change. Everything the leave
+    /// causes goes out without waiting for the flush tick. Unknown members are ignored, so the
+    /// gateway may call this for every document on disconnect.
     public func leave(member: MemberID) {
         guard let state = members.removeValue(forKey: member) else { return }
         beginOperation()
@@ -209,6 +210,7 @@ public final class DocumentRoom {
         } else {
             updateFocus(userID: userID, origin: nil)
         }
+        flushOutgoing()
     }
 
     // MARK: - Helpers
