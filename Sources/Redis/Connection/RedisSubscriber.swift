@@ -6,6 +6,8 @@ protocol RedisSubscriberDelegate: AnyObject {
     /// Redis confirmed the subscription to `channel`: every message published from now on arrives.
     func subscriber(_ subscriber: RedisSubscriber, didSubscribe channel: String)
     func subscriber(_ subscriber: RedisSubscriber, didReceive message: [UInt8], on channel: String)
+    /// The pub/sub connection is up; the wanted channels are being subscribed again.
+    func subscriberDidConnect(_ subscriber: RedisSubscriber)
     /// The pub/sub connection dropped; messages published until the next `didSubscribe` are lost.
     func subscriberDidDisconnect(_ subscriber: RedisSubscriber)
 }
@@ -61,6 +63,7 @@ final class RedisSubscriber: RedisConnectionDelegate {
             connection.send(["SUBSCRIBE"] + channels[start..<end])
             start = end
         }
+        delegate?.subscriberDidConnect(self)
     }
 
     func redisConnectionDidDisconnect(_ connection: RedisConnection) {

@@ -294,7 +294,7 @@ public final class RedisPresenceStore: PresenceStore, @unchecked Sendable {
         updateDegraded()
     }
 
-    func subscriberDidDisconnect(_ shard: RedisShard) {
+    func subscriberDidChange(_ shard: RedisShard) {
         updateDegraded()
     }
 

@@ -98,7 +98,11 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
         store.received(message, on: channel)
     }
 
+    func subscriberDidConnect(_ subscriber: RedisSubscriber) {
+        store.subscriberDidChange(self)
+    }
+
     func subscriberDidDisconnect(_ subscriber: RedisSubscriber) {
-        store.subscriberDidDisconnect(self)
+        store.subscriberDidChange(self)
     }
 }

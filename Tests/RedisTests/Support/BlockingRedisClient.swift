@@ -31,8 +31,10 @@ final class BlockingRedisClient: @unchecked Sendable {
     deinit {
         let loop = group.loops[0]
         let done = DispatchSemaphore(value: 0)
-        loop.execute { [self] in
-            connection.close()
+        // Capturing self here would outlive deinit, so only the connection goes to the loop.
+        let connection = UnsafeSendableBox(self.connection!)
+        loop.execute {
+            connection.value.close()
             done.signal()
         }
         done.wait()
