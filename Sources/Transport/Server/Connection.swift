@@ -41,6 +41,13 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
     private var tlsWriteWantsRead = false
     private var closeAfterFlush = false
     private var awaitingResponse = false
+    /// Set while an HTTP connection cannot process the requests it has (a response is deferred or
+    /// will close the connection, or the send queue is over its bound). Reading stops meanwhile, so
+    /// a client that pipelines requests without reading the responses meets TCP back-pressure
+    /// instead of growing the request buffer and the send queue without bound.
+    private var readPaused = false
+    /// The epoll events currently registered for `fd`.
+    private var registeredEvents = CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP
     private var closeReported = false
     private var closeCode: UInt16 = WebSocketCloseCode.abnormal
     private var closeReason = ""
@@ -131,6 +138,12 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
     // MARK: - Events
 
     public func handleEvents(_ events: UInt32) {
+        if readPaused && events & (CLINUX_EPOLLERR | CLINUX_EPOLLHUP) != 0 {
+            // Reading is off, so nothing else would consume these level-triggered events, and a
+            // peer that hung up cannot receive the queued responses anyway.
+            teardown()
+            return
+        }
         if events & (CLINUX_EPOLLIN | CLINUX_EPOLLERR | CLINUX_EPOLLHUP) != 0 {
             if state == .tlsHandshake { continueHandshake() } else { readAvailable() }
             if tlsWriteWantsRead { flushPendingOutput() }
@@ -167,7 +180,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         // A bounded number of reads per wake-up keeps one fast sender from starving the loop;
         // epoll is level-triggered, so the rest is read on the next wake-up.
         for _ in 0..<8 {
-            guard state != .closed && state != .tlsHandshake else { return }
+            guard state != .closed && state != .tlsHandshake && !readPaused else { return }
             let count: Int
             if let tls {
                 switch tls.read(into: buffer) {
@@ -225,8 +238,14 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
 
     // MARK: - HTTP
 
+    /// Whether the next buffered request may be handled now.
+    private var canProcessRequests: Bool {
+        state == .http && !closeAfterFlush && !awaitingResponse && queue.byteCount < server.configuration.sendQueueBytes
+    }
+
     private func processRequests() {
-        while state == .http && !closeAfterFlush && !awaitingResponse {
+        defer { setReadPaused(state == .http && !canProcessRequests) }
+        while canProcessRequests {
             if pendingHead == nil {
                 do {
                     guard let parsed = try server.headParser.parse(requestBuffer) else {
@@ -308,6 +327,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         requestFlush()
         if !keepAlive {
             closeAfterFlush = true
+            setReadPaused(true)
             return
         }
         processRequests()
@@ -438,6 +458,8 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
             if let error {
                 if error == EAGAIN {
                     setWritePolling(true)
+                    updateInterest()
+                    resumeRequestsIfPossible()
                     return
                 }
                 teardown()
@@ -445,7 +467,17 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
             }
         }
         setWritePolling(false)
-        if closeAfterFlush { teardown() }
+        if closeAfterFlush {
+            teardown()
+            return
+        }
+        resumeRequestsIfPossible()
+    }
+
+    /// Handles buffered requests again, and so resumes reading, once the send queue has drained
+    /// below its bound.
+    private func resumeRequestsIfPossible() {
+        if readPaused && canProcessRequests { processRequests() }
     }
 
     /// Writes through TLS in records of up to 16 KiB; returns nil when the queue emptied.
@@ -470,7 +502,24 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
     private func setWritePolling(_ enabled: Bool) {
         guard enabled != pollingForWrite, state != .closed else { return }
         pollingForWrite = enabled
-        loop.modify(fd: fd, events: CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | (enabled ? CLINUX_EPOLLOUT : 0))
+        updateInterest()
+    }
+
+    private func setReadPaused(_ paused: Bool) {
+        guard paused != readPaused, state != .closed else { return }
+        readPaused = paused
+        updateInterest()
+    }
+
+    /// Registers the events the connection waits for. A TLS write that needs to read keeps
+    /// `EPOLLIN` on even while reading is paused, because only a read can complete it.
+    private func updateInterest() {
+        guard state != .closed else { return }
+        let reading = !readPaused || tlsWriteWantsRead
+        let events = (reading ? CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP : 0) | (pollingForWrite ? CLINUX_EPOLLOUT : 0)
+        guard events != registeredEvents else { return }
+        registeredEvents = events
+        loop.modify(fd: fd, events: events)
     }
 
     /// Closes the socket at once and tells the delegate, once.
