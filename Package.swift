@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "LuaBridgeTests", dependencies: ["LuaBridge", "PresenceCore", "Observability"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "PresenceCore"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Transport", "PresenceCore"]),
+        .testTarget(name: "PresenceBenchTests", dependencies: ["PresenceBench"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
