@@ -377,8 +377,9 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
             delegate?.webSocket(self, didReceive: message)
         case .ping(let payload):
             guard state == .webSocket else { return }
-            queue.append(WebSocketFrameEncoder.frame(.pong, payload: payload), key: 0)
-            requestFlush()
+            // Through sendFrame, so that a client flooding pings without reading the pongs meets
+            // the send queue bound (and 1008) like any other slow reader.
+            sendFrame(WebSocketFrameEncoder.frame(.pong, payload: payload))
         case .pong:
             return
         case .close(let code, let reason):
