@@ -179,6 +179,54 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertTrue(server.waitForNoConnections())
     }
 
+    func testServerStopsReadingWhileResponsesBackUp() throws {
+        server.stop()
+        server = try TestServer { $0.sendQueueBytes = 64 * 1024 }
+        // The client pipelines requests and reads nothing. Once the responses fill the socket
+        // buffers and the send queue, the server must stop reading requests, so the client's
+        // sends block instead of the server queuing responses without bound.
+        let client = try RawClient(port: server.port, readTimeoutMs: 1000, receiveBufferBytes: 4096)
+        let request = Array("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n".utf8)
+        let limit = 16 << 20
+        let sent = client.sendUntilBlocked(request, limit: limit)
+        XCTAssertLessThan(sent, limit, "the server read 16 MiB of pipelined requests from a client that reads nothing")
+
+        // Once the client reads, the server resumes and responds to every complete request. The
+        // responses are counted by their status lines, which is fast enough for many thousands.
+        let complete = sent / request.count
+        let statusLine = Array("HTTP/1.1 ".utf8)
+        let okLine = Array("HTTP/1.1 200 OK\r\n".utf8)
+        var responses = 0
+        var okResponses = 0
+        var carry: [UInt8] = []
+        while responses < complete, let chunk = try client.readChunk() {
+            let bytes = carry + chunk
+            responses += occurrences(of: statusLine, in: bytes)
+            okResponses += occurrences(of: okLine, in: bytes)
+            carry = Array(bytes.suffix(okLine.count - 1))
+            // A status line inside the carried tail was counted already; count it once.
+            responses -= occurrences(of: statusLine, in: carry)
+            okResponses -= occurrences(of: okLine, in: carry)
+        }
+        XCTAssertEqual(responses, complete)
+        XCTAssertEqual(okResponses, complete)
+    }
+
+    private func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> Int {
+        guard haystack.count >= needle.count else { return 0 }
+        var count = 0
+        var index = 0
+        while index <= haystack.count - needle.count {
+            if haystack[index] == needle[0] && haystack[index..<(index + needle.count)].elementsEqual(needle) {
+                count += 1
+                index += needle.count
+            } else {
+                index += 1
+            }
+        }
+        return count
+    }
+
     func testServerCountsConnectionsDown() throws {
         do {
             let client = try RawClient(port: server.port)

@@ -243,6 +243,19 @@ final class WebSocketServerTests: XCTestCase {
 
     // MARK: - Back-pressure
 
+    func testPingFloodFromNonReaderClosesWith1008() throws {
+        try start { $0.sendQueueBytes = 64 * 1024 }
+        let client = try RawClient(port: server.port, readTimeoutMs: 1000, receiveBufferBytes: 4096)
+        XCTAssertEqual(try client.upgrade().status, 101)
+        let id = try XCTUnwrap(server.firstWebSocketID())
+        // Every ping queues a pong that the client never reads; the pongs count against the
+        // send queue bound like any other frame.
+        let pings = (0..<64).flatMap { _ in ClientFrames.frame(opcode: 0x9, payload: [UInt8](repeating: 7, count: 125)) }
+        _ = client.sendUntilBlocked(pings, limit: 16 << 20)
+        XCTAssertTrue(server.log.wait(timeout: 10) { $0.closeReport(id) != nil }, "the server kept queuing pongs")
+        XCTAssertEqual(server.log.closeReport(id)?.code, 1008)
+    }
+
     func testSendQueueOverflowClosesNonReadingClientWith1008() throws {
         try start {
             $0.sendQueueBytes = 256 * 1024

@@ -86,6 +86,25 @@ final class RawClient {
         }
     }
 
+    /// Sends `chunk` over and over until a send blocks past the send timeout or `limit` bytes went
+    /// out, and returns the number of bytes sent. Plain connections only.
+    func sendUntilBlocked(_ chunk: [UInt8], limit: Int) -> Int {
+        var sent = 0
+        while sent < limit {
+            let count = chunk.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { break }
+            sent += count
+            if count < chunk.count {
+                // A partial send means the buffers are full; the next call blocks or times out.
+                let rest = Array(chunk[count...])
+                let more = rest.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard more > 0 else { break }
+                sent += more
+            }
+        }
+        return sent
+    }
+
     func send(_ text: String) throws {
         try send(Array(text.utf8))
     }
@@ -117,6 +136,13 @@ final class RawClient {
     func readEndOfStream() throws -> Bool {
         if !buffered.isEmpty { return false }
         return try !fill()
+    }
+
+    /// Returns the bytes buffered or, when there are none, the next bytes read; nil at end of stream.
+    func readChunk() throws -> [UInt8]? {
+        if buffered.isEmpty, try !fill() { return nil }
+        defer { buffered = [] }
+        return buffered
     }
 
     /// Reads and discards bytes until the server closes the connection; returns how many bytes
