@@ -1,4 +1,4 @@
-/// What a user is doing in a document. The raw values are the wire names.
+/// The activity of a user in a document. The raw values are the wire names.
 public enum ActivityType: String, Codable, Sendable, CaseIterable {
     case editing = "Editing"
     case viewing = "Viewing"

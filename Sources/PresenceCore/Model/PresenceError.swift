@@ -8,7 +8,7 @@ public struct PresenceError: Error, Sendable, Equatable, CustomStringConvertible
         case notJoined = "NotJoined"
         /// The message is not valid JSON or a field has the wrong type, size or value.
         case invalidMessage = "InvalidMessage"
-        /// The message's `type` is not one the server knows.
+        /// The message's `type` is not a known message type.
         case unknownMessageType = "UnknownMessageType"
         case unauthorized = "Unauthorized"
         case forbidden = "Forbidden"
@@ -31,12 +31,12 @@ public struct PresenceError: Error, Sendable, Equatable, CustomStringConvertible
         "\(code.rawValue): \(message)"
     }
 
-    /// The error for a join beyond the document's maximum of `maximumUsers` distinct users.
+    /// Returns the error for a join beyond the document's maximum of `maximumUsers` distinct users.
     public static func documentAtCapacity(maximumUsers: Int) -> PresenceError {
         PresenceError(code: .documentAtCapacity, message: "Document at capacity: maximum \(maximumUsers) users")
     }
 
-    /// The error for a message about a document the connection has not joined.
+    /// Returns the error for a message about a document the connection has not joined.
     public static func notJoined(documentID: String) -> PresenceError {
         PresenceError(
             code: .notJoined,

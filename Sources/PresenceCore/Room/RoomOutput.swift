@@ -1,9 +1,10 @@
 /// One connection's membership in one room. The gateway passes its connection id.
 public typealias MemberID = UInt64
 
-/// The content class of an outgoing frame, which tells a gateway under back-pressure which frames a
-/// later one replaces. A frame of kind `cursor`, `viewport` or `typing` is superseded by a later frame of
-/// the same kind and user in the same document. `control` frames must all be delivered.
+/// The content class of an outgoing frame, from which a gateway under back-pressure can find the
+/// frames that a later one replaces. A frame of kind `cursor`, `viewport` or `typing` is superseded
+/// by a later frame of the same kind and user in the same document. `control` frames must all be
+/// delivered.
 public enum FrameKind: Sendable, Equatable {
     /// Snapshots, joins, leaves, errors, activity, idle and focus changes.
     case control

@@ -25,7 +25,8 @@ public struct UserDocumentActivity: Sendable, Equatable {
 ///
 /// Rooms on several event loops call the writes, so they must be cheap and must not block: a
 /// networked store queues them and reports its own failures. Writes for one user in one document
-/// come from one room, in order. Reads call `completion` exactly once, on any thread.
+/// come from one room, in order. Implementations must call the `completion` of a read exactly
+/// once, on any thread.
 public protocol PresenceStore: AnyObject, Sendable {
     /// Stores or replaces the record of `presence.userID` in `presence.documentID`, adds the
     /// document to its workspace's active documents, sets the user's last activity there, and

@@ -1,4 +1,4 @@
-/// A request from a client, one JSON object per WebSocket text frame, told apart by its `type`.
+/// A request from a client: one JSON object per WebSocket text frame, distinguished by its `type`.
 public enum ClientMessage: Sendable, Equatable {
     /// `{"type":"join","document_id":..,"workspace_id":..,"user_id":..,"name":..,"avatar_url":..|null}`
     case join(documentID: String, workspaceID: String, userID: String, name: String, avatarURL: String?)
@@ -13,7 +13,7 @@ public enum ClientMessage: Sendable, Equatable {
     case viewport(documentID: String, viewport: Viewport)
     /// `{"type":"focus","document_id":..,"focused":true|false}`
     case focus(documentID: String, focused: Bool)
-    /// `{"type":"ping"}`, answered with a pong.
+    /// `{"type":"ping"}`. The gateway replies with a pong.
     case ping
 
     /// The document the message is about, nil for `ping`.

@@ -1,7 +1,7 @@
 /// Decodes client messages from the bytes of one WebSocket text frame.
 ///
 /// Every failure is a `ClientMessageRejection` whose error names the field at fault and what was
-/// expected, so that the gateway can answer and keep the connection open. Unknown fields are
+/// expected, so that the gateway can reply and keep the connection open. Unknown fields are
 /// rejected too, because a misspelt optional field (such as `is_typin`) would otherwise change the
 /// meaning of a message without any sign.
 public enum ClientMessageDecoder {

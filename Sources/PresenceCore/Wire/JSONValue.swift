@@ -100,7 +100,8 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         return UInt32(doubleValue)
     }
 
-    /// The value as an `Int` when it is an integer that an `Int` holds exactly.
+    /// The value as an `Int` when it is an integer of at most 2^53 in magnitude, which a double
+    /// represents exactly.
     public var intValue: Int? {
         guard doubleValue.rounded(.towardZero) == doubleValue, abs(doubleValue) <= 9_007_199_254_740_992 else {
             return nil

@@ -111,6 +111,7 @@ extension JSONWriter {
         appendOptionalString(presence.avatarURL)
         appendRaw(#","color":"#)
         appendString(presence.color)
+
         appendRaw(#","state":{"online":"#)
         appendBool(presence.state.online)
         appendRaw(#","typing":"#)
@@ -121,10 +122,12 @@ extension JSONWriter {
         appendString(presence.state.activity.rawValue)
         appendRaw(#","viewport":"#)
         appendOptionalViewport(presence.state.viewport)
+
         appendRaw(#"},"cursor":"#)
         appendOptionalCursor(presence.cursor)
         appendRaw(#","selection":"#)
         appendOptionalSelection(presence.selection)
+
         appendRaw(#","connected_at":"#)
         appendUInt64(presence.connectedAt)
         appendRaw(#","last_active_at":"#)
