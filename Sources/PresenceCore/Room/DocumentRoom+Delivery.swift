@@ -3,6 +3,7 @@ extension DocumentRoom {
     /// every event when `flushIntervalMs` is 0, go out at once together with everything queued
     /// before them. Other events wait for the flush tick.
     func emit(_ event: PresenceEvent, origin: MemberID?, createdMs: UInt64) {
+        relayLocalEvent(event)
         let info = documentInfo
         guard let filtered = policy.filter(event, in: info) else { return }
         let recipients = memberOrder.filter { $0 != origin }
@@ -88,6 +89,7 @@ extension DocumentRoom {
             guard let visible = visiblePresence(presence, to: selfPresence, info: info) else { continue }
             users.append(visible)
         }
+        appendRemoteUsers(to: &users, for: selfPresence, info: info)
         let bytes = ServerMessageEncoder.snapshot(
             documentID: documentID, self: selfPresence, users: users, timestamp: clock.wallMs
         )
@@ -97,7 +99,7 @@ extension DocumentRoom {
 
     /// Returns how another user appears in a snapshot: as the policy's filters would show their
     /// `UserJoined` to this recipient, or nil when they would drop it.
-    private func visiblePresence(
+    func visiblePresence(
         _ presence: UserPresence, to recipient: UserPresence, info: DocumentInfo
     ) -> UserPresence? {
         guard let event = policy.filter(.userJoined(presence), in: info) else { return nil }

@@ -40,6 +40,11 @@ public final class DocumentRoom {
     var policyFiltersPerRecipient: Bool
     var policyHasActivityRule: Bool
 
+    /// Users connected to other gateway nodes (see `DocumentRoom+Remote.swift`).
+    var remote = RemotePresence()
+    /// Receives the events this node causes, for the other nodes; nil on a single node.
+    public weak var relay: RoomRelay?
+
     /// Interval of the policy's activity rule. One second meets the promise that idle and away are
     /// detected within one second.
     static let activityPollIntervalMs: UInt64 = 1000
@@ -147,13 +152,14 @@ public final class DocumentRoom {
 
         let info = documentInfo
         let capacity = max(0, policy.capacity(of: info) ?? config.maxUsersPerDocument)
-        guard records.count < capacity else {
+        guard hasCapacity(for: identity.userID, capacity: capacity) else {
             throw .documentAtCapacity(maximumUsers: capacity)
         }
         var presence = newPresence(for: identity)
         if let color = policy.color(for: presence, in: info) {
             presence.color = color
         }
+        adoptRemoteState(into: &presence)
         if case .reject(let reason) = policy.admit(presence, to: info) {
             throw PresenceError(code: .pluginRejected, message: reason)
         }
@@ -174,7 +180,7 @@ public final class DocumentRoom {
         }
 
         sendSnapshot(to: member, selfPresence: presence)
-        emit(.userJoined(presence), origin: member, createdMs: nowMs)
+        announceJoin(presence, origin: member, createdMs: nowMs)
         return presence
     }
 
@@ -202,7 +208,7 @@ public final class DocumentRoom {
             userOrder.removeAll { $0 == userID }
             cachedDocumentInfo = nil
             store.remove(userID: userID, documentID: documentID, workspaceID: workspaceID)
-            emit(.userLeft(userID: userID), origin: nil, createdMs: clock.monotonicMs)
+            announceLeave(userID: userID, createdMs: clock.monotonicMs)
             if records.isEmpty {
                 storeRefreshDueMs = nil
                 activityPollDueMs = nil
