@@ -31,6 +31,11 @@ def main():
     options = parser.parse_args()
 
     print(f"gateway binary: {GATEWAY_BINARY}", flush=True)
+    if not GATEWAY_BINARY.exists():
+        print(f"error: {GATEWAY_BINARY} not found; build it with `swift build --product presence-gateway` "
+              "or point PRESENCE_GATEWAY_BIN at a built binary", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
     loader = unittest.TestLoader()
     if options.patterns:
         loader.testNamePatterns = [f"*{pattern}*" for pattern in options.patterns]

@@ -3,7 +3,7 @@
 import asyncio
 import json
 
-from client import ScenarioCase
+from client import ScenarioCase, selection
 from gateway import POOL
 
 # The smallest timeouts the configuration accepts.
@@ -27,6 +27,14 @@ class IdleAndAwayTests(ScenarioCase):
         observer, _ = await self.joined(document, "observer")
         sleeper, _ = await self.joined(document, "sleeper")
         joined_at = asyncio.get_running_loop().time()
+
+        async def ping_until_away():
+            # Heartbeats keep the connection alive; they are not user activity.
+            while not observer.events_since(0, kind="ActivityChanged", user_id="sleeper"):
+                await sleeper.send({"type": "ping"})
+                await asyncio.sleep(0.2)
+        pinger = asyncio.create_task(ping_until_away())
+        self.addCleanup(pinger.cancel)
 
         idle = await observer.next_event("UserIdle", "sleeper", timeout=ACTIVITY_TIMEOUT_S + DETECTION_S)
         self.assertEqual(idle.body, {"user_id": "sleeper"})
@@ -62,7 +70,7 @@ class IdleAndAwayTests(ScenarioCase):
         document = self.document()
         observer, _ = await self.joined(document, "observer")
         actors = {}
-        for user_id in ("cursor-user", "typing-user", "viewport-user", "focus-user"):
+        for user_id in ("cursor-user", "selection-user", "typing-user", "viewport-user", "focus-user"):
             actors[user_id], _ = await self.joined(document, user_id)
         await actors["focus-user"].send({"type": "focus", "document_id": document, "focused": False})
 
@@ -70,14 +78,15 @@ class IdleAndAwayTests(ScenarioCase):
             await observer.next_event("UserIdle", user_id, timeout=ACTIVITY_TIMEOUT_S + DETECTION_S)
         mark = observer.mark()
         await actors["cursor-user"].cursor(document, 3)
+        await actors["selection-user"].cursor(document, 4, selection=selection(1, 4))
         await actors["typing-user"].send({"type": "typing", "document_id": document})
         await actors["viewport-user"].send({"type": "viewport", "document_id": document,
                                             "viewport": {"top_line": 0, "bottom_line": 9, "scroll_percentage": 0.0}})
         await actors["focus-user"].send({"type": "focus", "document_id": document, "focused": True})
         await asyncio.sleep(0.4)
 
-        expected = {"cursor-user": "Viewing", "typing-user": "Editing", "viewport-user": "Viewing",
-                    "focus-user": "Viewing"}
+        expected = {"cursor-user": "Viewing", "selection-user": "Selecting", "typing-user": "Editing",
+                    "viewport-user": "Viewing", "focus-user": "Viewing"}
         for user_id, activity in expected.items():
             changes = observer.events_since(mark, kind="ActivityChanged", user_id=user_id)
             self.assertEqual([change.body["activity"] for change in changes], [activity],

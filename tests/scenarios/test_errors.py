@@ -50,6 +50,10 @@ MALFORMED = [
     ("viewport bottom above top", viewport_message({"top_line": 9, "bottom_line": 3, "scroll_percentage": 0}),
      "InvalidMessage", "viewport.bottom_line"),
     ("ref as an object", {"type": "ping", "ref": {"id": 1}}, "InvalidMessage", '"ref"'),
+    ("control character in name", join_message(name="Ada\u0007"), "InvalidMessage", '"name"'),
+    ("newline in document_id", join_message(document_id="line\nbreak"), "InvalidMessage", '"document_id"'),
+    ("avatar_url over 2048 bytes", join_message(avatar_url="https://example.com/" + "a" * 2030), "InvalidMessage",
+     '"avatar_url"'),
 ]
 
 # A number that is finite as a double but not as the 32-bit float a viewport stores.
@@ -69,6 +73,10 @@ UNPARSEABLE = [
                     '"scroll_percentage":NaN}}', "JSON"),
     ("array", "[1, 2]", "object"),
     ("string", '"join"', "object"),
+    ("duplicate key", '{"type":"ping","type":"ping"}', "type"),
+    ("nesting deeper than 32", '{"type":"ping","ref":' + "[" * 40 + "]" * 40 + "}", "JSON"),
+    ("lone surrogate", '{"type":"join","document_id":"\\ud800","workspace_id":"w","user_id":"u","name":"n"}',
+     "JSON"),
 ]
 
 

@@ -35,8 +35,8 @@ def masked_text_frame(text):
 def open_silent_peer(port, document_id, user_id, timeout_s=5.0):
     """Complete a WebSocket handshake over a raw socket, send one join, and return the socket unread.
 
-    The receive buffer is shrunk so that the gateway's pings and events soon stop fitting; the
-    peer never reads or replies to a ping, like a laptop that went to sleep."""
+    The peer never reads or replies to a ping, like a laptop that went to sleep. Its receive buffer
+    is shrunk so that the gateway's pings and events soon stop fitting."""
     peer = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     peer.settimeout(timeout_s)
@@ -91,6 +91,53 @@ class LeaveTests(ScenarioCase):
         leaver.websocket.transport.abort()
         left = await observer.next_event("UserLeft", "leaver", timeout=2)
         self.assertLess(left.arrived_s - sent_at, IMMEDIATE_S)
+
+    async def test_close_leaves_every_joined_document(self):
+        first, second = self.document("first"), self.document("second")
+        first_observer, _ = await self.joined(first, "observer-1")
+        second_observer, _ = await self.joined(second, "observer-2")
+        leaver = await self.connect("leaver")
+        await leaver.join(first, "leaver")
+        await leaver.join(second, "leaver")
+        await leaver.close()
+        await first_observer.next_event("UserLeft", "leaver", timeout=IMMEDIATE_S)
+        await second_observer.next_event("UserLeft", "leaver", timeout=IMMEDIATE_S)
+
+    async def test_no_event_about_user_after_user_left(self):
+        document = self.document()
+        observer, _ = await self.joined(document, "observer")
+        leaver, _ = await self.joined(document, "leaver")
+        # A burst leaves a throttled cursor and a typing debounce pending when the user leaves.
+        for line in range(10):
+            await leaver.cursor(document, line)
+        await leaver.send({"type": "typing", "document_id": document})
+        await leaver.send({"type": "leave", "document_id": document})
+        await observer.next_event("UserLeft", "leaver")
+        await self.settle(0.4)
+        kinds = [event.kind for event in observer.events_since(0, user_id="leaver")]
+        self.assertEqual(kinds[-1], "UserLeft", f"an event about a user who left: {kinds}")
+
+    async def test_rejoin_after_leave_starts_fresh(self):
+        document = self.document()
+        observer, _ = await self.joined(document, "observer")
+        leaver, _ = await self.joined(document, "leaver")
+        await leaver.cursor(document, 5, selection={"anchor": {"line": 1, "column": 0, "offset": 100},
+                                                    "head": {"line": 5, "column": 0, "offset": 500},
+                                                    "is_backward": False})
+        await leaver.send({"type": "viewport", "document_id": document,
+                           "viewport": {"top_line": 1, "bottom_line": 2, "scroll_percentage": 1.0}})
+        await leaver.send({"type": "focus", "document_id": document, "focused": False})
+        await leaver.send({"type": "typing", "document_id": document, "is_typing": True})
+        await leaver.send({"type": "leave", "document_id": document})
+        await observer.next_event("UserLeft", "leaver")
+
+        snapshot = await leaver.join(document, "leaver")
+        rejoined = await observer.next_event("UserJoined", "leaver")
+        for presence in (snapshot["self"], rejoined.body):
+            self.assertIsNone(presence["cursor"])
+            self.assertIsNone(presence["selection"])
+            self.assertEqual(presence["state"], {"online": True, "typing": False, "focused": True,
+                                                 "activity": "Viewing", "viewport": None})
 
     async def test_leave_of_unjoined_document_is_not_joined(self):
         document = self.document()

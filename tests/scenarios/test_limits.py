@@ -1,5 +1,7 @@
 """Capacity counts distinct users, not tabs; a connection joins a bounded number of documents."""
 
+import asyncio
+
 from client import ScenarioCase
 from gateway import POOL
 
@@ -40,6 +42,21 @@ class CapacityTests(ScenarioCase):
         for member in members:
             self.assertEqual(member.events_since(0, user_id="extra"), [], "a rejected user must not be announced")
         await extra.ping()
+
+    async def test_simultaneous_joins_admit_up_to_maximum(self):
+        document = self.document()
+        first, _ = await self.joined(document, "user-0")
+        contenders = [await self.connect(f"contender-{index}") for index in range(4)]
+        await asyncio.gather(*(client.send({"type": "join", "document_id": document, "workspace_id": "w1",
+                                            "user_id": client.label, "name": client.label})
+                               for client in contenders))
+        replies = [await client.next_message(lambda body: body["event_type"] in ("snapshot", "error"))
+                   for client in contenders]
+        kinds = sorted(reply["event_type"] for reply in replies)
+        self.assertEqual(kinds, ["error", "error", "snapshot", "snapshot"])
+        for reply in replies:
+            if reply["event_type"] == "error":
+                self.assertEqual(reply["payload"]["code"], "DocumentAtCapacity")
 
     async def test_second_tab_of_admitted_user_joins_full_document(self):
         document = self.document()
