@@ -108,9 +108,8 @@ class OrderTests(ScenarioCase):
         document = self.document()
         observer, _ = await self.joined(document, "observer")
         actors = {}
-        snapshots = {"observer": None}
         for user_id in ACTORS:
-            actors[user_id], snapshots[user_id] = await self.joined(document, user_id)
+            actors[user_id], _ = await self.joined(document, user_id)
         for user_id in ACTORS:
             await observer.next_event("UserJoined", user_id)
         await self.settle(0.1)
