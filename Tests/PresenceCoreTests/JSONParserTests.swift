@@ -1,3 +1,4 @@
+import Foundation
 import PresenceCore
 import XCTest
 
@@ -122,6 +123,19 @@ final class JSONParserTests: XCTestCase {
         assertRejects(#"{"a":{"b":{"c":{}}}}"#, containing: "maximum depth of 3", limits: limits)
         let deep = String(repeating: "[", count: 100_000)
         assertRejects(deep, containing: "maximum depth of 32")
+    }
+
+    func testParserHandlesDepth1024OnSmallStack() {
+        let text = String(repeating: "[", count: 1024) + String(repeating: "]", count: 1024)
+        let finished = expectation(description: "parsed on a 512 KiB stack")
+        let thread = Thread {
+            let value = try? JSONParser.parse(text, limits: JSONParseLimits(maxDepth: 1024))
+            XCTAssertNotNil(value)
+            finished.fulfill()
+        }
+        thread.stackSize = 512 * 1024
+        thread.start()
+        wait(for: [finished], timeout: 10)
     }
 
     func testParserEnforcesSizeLimit() {

@@ -2,8 +2,7 @@
 public struct JSONParseLimits: Sendable, Equatable {
     /// Maximum input size in bytes.
     public var maxBytes: Int
-    /// Maximum nesting of arrays and objects. A top-level object is depth 1. The parser recurses
-    /// once per level, so keep this in the hundreds at most.
+    /// Maximum nesting of arrays and objects. A top-level object is depth 1.
     public var maxDepth: Int
 
     public init(maxBytes: Int = 1 << 20, maxDepth: Int = 32) {
@@ -76,25 +75,95 @@ public struct JSONParser: ~Copyable {
 
     // MARK: - Values
 
+    /// An array or object whose members are still being read.
+    private enum OpenContainer {
+        case array([JSONValue])
+        /// The members so far, their keys (to reject duplicates) and the key of the value being read.
+        case object([JSONMember], keys: Set<String>, pendingKey: String)
+    }
+
+    /// Parses one value. Nesting is kept in an explicit stack instead of recursion, so the depth
+    /// limit bounds heap memory and any limit is safe on a small thread stack.
     private mutating func parseValue() throws(JSONParseError) -> JSONValue {
-        guard position < input.count else { throw failure("unexpected end of input, expected a value") }
-        switch input[position] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"):
-            try expectLiteral("true")
-            return .bool(true)
-        case UInt8(ascii: "f"):
-            try expectLiteral("false")
-            return .bool(false)
-        case UInt8(ascii: "n"):
-            try expectLiteral("null")
-            return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return .number(try parseNumber())
-        default:
-            throw failure("unexpected \(describeCurrentByte()), expected a value")
+        var open: [OpenContainer] = []
+        nextValue: while true {
+            var value: JSONValue
+            guard position < input.count else { throw failure("unexpected end of input, expected a value") }
+            switch input[position] {
+            case UInt8(ascii: "{"):
+                try enterContainer()
+                if position < input.count, input[position] == UInt8(ascii: "}") {
+                    position += 1
+                    depth -= 1
+                    value = .object([])
+                } else {
+                    let key = try parseKey()
+                    open.append(.object([], keys: [key], pendingKey: key))
+                    continue nextValue
+                }
+            case UInt8(ascii: "["):
+                try enterContainer()
+                if position < input.count, input[position] == UInt8(ascii: "]") {
+                    position += 1
+                    depth -= 1
+                    value = .array([])
+                } else {
+                    open.append(.array([]))
+                    continue nextValue
+                }
+            case UInt8(ascii: "\""):
+                value = .string(try parseString())
+            case UInt8(ascii: "t"):
+                try expectLiteral("true")
+                value = .bool(true)
+            case UInt8(ascii: "f"):
+                try expectLiteral("false")
+                value = .bool(false)
+            case UInt8(ascii: "n"):
+                try expectLiteral("null")
+                value = .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                value = .number(try parseNumber())
+            default:
+                throw failure("unexpected \(describeCurrentByte()), expected a value")
+            }
+
+            // Adds the finished value to its container, closing every container that ends here.
+            while let container = open.popLast() {
+                skipWhitespace()
+                switch container {
+                case .array(var elements):
+                    elements.append(value)
+                    guard position < input.count else { throw failure("unexpected end of input, expected ',' or ']'") }
+                    if input[position] == UInt8(ascii: ",") {
+                        position += 1
+                        skipWhitespace()
+                        open.append(.array(elements))
+                        continue nextValue
+                    }
+                    try expectByte(UInt8(ascii: "]"), "',' or ']' in an array")
+                    depth -= 1
+                    value = .array(elements)
+                case .object(var members, var keys, let pendingKey):
+                    members.append(JSONMember(key: pendingKey, value: value))
+                    guard position < input.count else { throw failure("unexpected end of input, expected ',' or '}'") }
+                    if input[position] == UInt8(ascii: ",") {
+                        position += 1
+                        skipWhitespace()
+                        let keyOffset = position
+                        let key = try parseKey()
+                        guard keys.insert(key).inserted else {
+                            throw JSONParseError(offset: keyOffset, reason: "duplicate object key \"\(key)\"")
+                        }
+                        open.append(.object(members, keys: keys, pendingKey: key))
+                        continue nextValue
+                    }
+                    try expectByte(UInt8(ascii: "}"), "',' or '}' in an object")
+                    depth -= 1
+                    value = .object(members)
+                }
+            }
+            return value
         }
     }
 
@@ -107,63 +176,20 @@ public struct JSONParser: ~Copyable {
         skipWhitespace()
     }
 
-    private mutating func parseObject() throws(JSONParseError) -> JSONValue {
-        try enterContainer()
-        var members: [JSONMember] = []
-        var keys = Set<String>()
-        if position < input.count, input[position] == UInt8(ascii: "}") {
-            position += 1
-            depth -= 1
-            return .object(members)
+    /// Parses an object key and the colon after it, leaving the position at the value.
+    private mutating func parseKey() throws(JSONParseError) -> String {
+        guard position < input.count, input[position] == UInt8(ascii: "\"") else {
+            throw failure(
+                position < input.count
+                    ? "unexpected \(describeCurrentByte()), expected an object key"
+                    : "unexpected end of input, expected an object key"
+            )
         }
-        while true {
-            guard position < input.count, input[position] == UInt8(ascii: "\"") else {
-                throw failure(position < input.count ? "unexpected \(describeCurrentByte()), expected an object key" : "unexpected end of input, expected an object key")
-            }
-            let keyOffset = position
-            let key = try parseString()
-            guard keys.insert(key).inserted else {
-                throw JSONParseError(offset: keyOffset, reason: "duplicate object key \"\(key)\"")
-            }
-            skipWhitespace()
-            try expectByte(UInt8(ascii: ":"), "':' after an object key")
-            skipWhitespace()
-            let value = try parseValue()
-            members.append(JSONMember(key: key, value: value))
-            skipWhitespace()
-            guard position < input.count else { throw failure("unexpected end of input, expected ',' or '}'") }
-            if input[position] == UInt8(ascii: ",") {
-                position += 1
-                skipWhitespace()
-                continue
-            }
-            try expectByte(UInt8(ascii: "}"), "',' or '}' in an object")
-            depth -= 1
-            return .object(members)
-        }
-    }
-
-    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
-        try enterContainer()
-        var elements: [JSONValue] = []
-        if position < input.count, input[position] == UInt8(ascii: "]") {
-            position += 1
-            depth -= 1
-            return .array(elements)
-        }
-        while true {
-            elements.append(try parseValue())
-            skipWhitespace()
-            guard position < input.count else { throw failure("unexpected end of input, expected ',' or ']'") }
-            if input[position] == UInt8(ascii: ",") {
-                position += 1
-                skipWhitespace()
-                continue
-            }
-            try expectByte(UInt8(ascii: "]"), "',' or ']' in an array")
-            depth -= 1
-            return .array(elements)
-        }
+        let key = try parseString()
+        skipWhitespace()
+        try expectByte(UInt8(ascii: ":"), "':' after an object key")
+        skipWhitespace()
+        return key
     }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
