@@ -163,6 +163,56 @@ final class DocumentRoomRemoteTests: XCTestCase {
         XCTAssertEqual(harness.room.remoteNodes, ["gw-b", "gw-c"])
     }
 
+    func testReconcileKeepsUnverifiedNodes() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        try harness.join(1, "u1")
+        let waiting = remotePresence("waiting", clock: harness.clock)
+        harness.room.applyRemote(.userJoined(waiting), from: "gw-late")
+        harness.output.clear()
+
+        harness.room.reconcileRemote(users: [], holders: [:], unverifiedNodes: ["gw-late"])
+        XCTAssertEqual(harness.events(for: 1), [], "gw-late has not written its presence back yet")
+        XCTAssertEqual(harness.room.allUsers.map(\.userID), ["u1", "waiting"])
+
+        harness.room.reconcileRemote(users: [], holders: [:])
+        XCTAssertEqual(harness.events(for: 1), [.userLeft(userID: "waiting")])
+    }
+
+    func testFirstSnapshotWaitsForLoad() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        harness.room.beginRemoteLoad()
+        try harness.join(1, "u1")
+        try harness.join(2, "u2")
+        try harness.cursor(2, line: 4)
+        XCTAssertEqual(harness.output.messages(for: 1), [], "no snapshot or event before the load")
+
+        let remote = remotePresence("r1", clock: harness.clock)
+        harness.room.reconcileRemote(users: [remote], holders: ["r1": ["gw-b"]])
+        let messages = harness.output.messages(for: 1)
+        XCTAssertEqual(messages.count, 1)
+        guard case .snapshot(let selfPresence, let users) = messages.first else {
+            return XCTFail("the held snapshot should arrive after the load")
+        }
+        XCTAssertEqual(selfPresence.userID, "u1")
+        XCTAssertEqual(users.map(\.userID), ["u1", "u2", "r1"])
+        XCTAssertEqual(users[1].cursor?.line, 4, "the snapshot contains what happened while it waited")
+
+        try harness.cursor(2, line: 5)
+        harness.run(for: 100)
+        XCTAssertEqual(harness.events(for: 1).map(\.name), ["CursorMoved"])
+    }
+
+    func testFinishingLoadReleasesSnapshots() throws {
+        let harness = RoomHarness()
+        harness.room.beginRemoteLoad()
+        try harness.join(1, "u1")
+        harness.room.leave(member: 1)
+        try harness.join(2, "u2")
+        harness.room.finishRemoteLoad()
+        XCTAssertEqual(harness.output.messages(for: 1), [])
+        XCTAssertEqual(harness.output.messages(for: 2).count, 1)
+    }
+
     func testDroppedNodeReleasesItsUsers() throws {
         let harness = RoomHarness()
         try harness.join(1, "u1")

@@ -3,6 +3,7 @@ import Foundation
 import LuaBridge
 import Observability
 import PresenceCore
+import Redis
 import Synchronization
 import Transport
 
@@ -19,6 +20,7 @@ final class GatewayApp {
     private let registry: MetricsRegistry
     private var group: EventLoopGroup?
     private var service: PresenceService?
+    private var cluster: ClusterPresence?
     private var publicServer: HTTPServer?
     private var adminServer: HTTPServer?
     private var plugins: PluginManager?
@@ -74,19 +76,26 @@ final class GatewayApp {
         self.group = group
         logger.info("event loops started", metadata: ["event_loops": "\(group.loops.count)"])
 
-        let store = InMemoryPresenceStore()
+        let cluster: ClusterPresence? = config.redis.isEmbedded
+            ? nil
+            : try ClusterPresence(
+                configuration: RedisStoreConfiguration(gateway: config), registry: registry,
+                logger: logger.with(["component": "redis"]))
+        self.cluster = cluster
+        let store: PresenceStore = cluster?.store ?? InMemoryPresenceStore()
         let metrics = PresenceMetrics(registry: registry, perDocumentLabels: config.metrics.perDocumentLabels)
         let plugins = try startPlugins()
         self.plugins = plugins
         let service = PresenceService(
             group: group, live: live, store: store, metrics: metrics,
             logger: logger.with(["component": "presence"]), binaryFrames: config.server.binaryFrames,
-            makePolicy: { _ in
+            cluster: cluster, makePolicy: { _ in
                 // Each loop gets its own Lua state; it picks up every published reload between events.
                 if let plugins { return LuaPolicy(manager: plugins) as PresencePolicy }
                 return DefaultPresencePolicy()
             })
         self.service = service
+        cluster?.start(service: service)
 
         let tls: TLSContext? = config.server.tls.isEnabled
             ? try TLSContext(certificateFile: config.server.tls.certFile, privateKeyFile: config.server.tls.keyFile)
@@ -107,7 +116,11 @@ final class GatewayApp {
         let stopping = self.stopping
         let adminRoutes = AdminRoutes(
             store: store, registry: registry, token: config.admin.token, clock: service.clock,
-            readiness: { stopping.isSet ? (false, "stopping") : (true, "ready") },
+            readiness: {
+                if stopping.isSet { return (false, "stopping") }
+                // A Redis outage keeps the node serving its own clients, so it stays ready.
+                return (true, cluster?.isDegraded == true ? "degraded" : "ready")
+            },
             pluginStatus: { plugins.map { encodeJSON($0.status()) } },
             reloadPlugins: { plugins.map { encodeJSON($0.reload()) } })
         let adminServer = HTTPServer(
@@ -209,6 +222,7 @@ final class GatewayApp {
         publicServer?.stopAccepting()
         adminServer?.stopAccepting()
         service?.removeEveryone()
+        cluster?.shutdown()
         publicServer?.closeAll(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
         let deadline = clinux_monotonic_ns() + UInt64(config.server.shutdownTimeoutMs) * 1_000_000
         while (publicServer?.connectionCount ?? 0) > 0 && clinux_monotonic_ns() < deadline {

@@ -97,6 +97,7 @@ final class LoopPresence: @unchecked Sendable {
                                 policy: policy, clock: service.clock, store: service.store, output: output)
         let slot = RoomSlot(room: room, documentID: documentID, workspaceID: workspaceID)
         rooms[documentID] = slot
+        service.cluster?.attach(room)
         service.metrics.documents.increment()
         return slot
     }
@@ -105,6 +106,7 @@ final class LoopPresence: @unchecked Sendable {
         guard slot.room.isEmpty, rooms[slot.documentID] === slot else { return }
         if let timer = slot.timerID { loop.cancelTimer(timer) }
         rooms[slot.documentID] = nil
+        service.cluster?.detach(documentID: slot.documentID)
         service.metrics.documents.decrement()
         service.metrics.removeDocument(slot)
     }

@@ -13,11 +13,15 @@ final class PresenceService: @unchecked Sendable {
     let metrics: PresenceMetrics
     let logger: Logger
     let binaryFrames: Bool
+    /// The relay to other gateway nodes; nil when presence stays on this node.
+    let cluster: ClusterPresence?
     private(set) var loops: [LoopPresence] = []
 
     init(group: EventLoopGroup, live: LiveSettings, store: PresenceStore, metrics: PresenceMetrics,
-         logger: Logger, binaryFrames: Bool, makePolicy: (EventLoop) -> PresencePolicy) {
+         logger: Logger, binaryFrames: Bool, cluster: ClusterPresence? = nil,
+         makePolicy: (EventLoop) -> PresencePolicy) {
         self.group = group
+        self.cluster = cluster
         self.live = live
         self.store = store
         self.clock = SystemClock()

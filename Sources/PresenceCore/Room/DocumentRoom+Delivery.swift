@@ -6,7 +6,7 @@ extension DocumentRoom {
         relayLocalEvent(event)
         let info = documentInfo
         guard let filtered = policy.filter(event, in: info) else { return }
-        let recipients = memberOrder.filter { $0 != origin }
+        let recipients = memberOrder.filter { $0 != origin && receivesEvents($0) }
         let timestamp = clock.wallMs
 
         if !recipients.isEmpty {
@@ -76,6 +76,7 @@ extension DocumentRoom {
     /// the published state, which already contains every event queued so far, so the member must
     /// not receive those; it receives every later event.
     func sendSnapshot(to member: MemberID, selfPresence: UserPresence) {
+        if deferSnapshot(to: member) { return }
         flushOutgoing()
         var users: [UserPresence] = []
         users.reserveCapacity(userOrder.count)

@@ -20,6 +20,11 @@ struct RemotePresence {
     var order: [String] = []
     /// Set while the room applies another node's event, so that the event is not published back.
     var isApplying = false
+    /// Set from `beginRemoteLoad` until the first load from the shared store is applied.
+    var isLoading = false
+    /// Members whose snapshot waits for that load, in join order. They receive no events until
+    /// then, because the snapshot will contain them.
+    var awaitingSnapshot: [MemberID] = []
 
     mutating func remove(_ userID: String) {
         users[userID] = nil
@@ -60,6 +65,45 @@ extension DocumentRoom {
             else { continue }
             users.append(visible)
         }
+    }
+
+    // MARK: - The first load
+
+    /// Holds back snapshots until `finishRemoteLoad`, so that the first members on this node see
+    /// the users on other nodes in their snapshot instead of as joins after it. Call before the
+    /// first join, when the room is created on a node with peers.
+    public func beginRemoteLoad() {
+        remote.isLoading = true
+    }
+
+    /// Sends the snapshots held back since `beginRemoteLoad`. `reconcileRemote` calls it; the
+    /// owner calls it when the load fails or takes too long.
+    public func finishRemoteLoad() {
+        guard remote.isLoading else { return }
+        remote.isLoading = false
+        let waiting = remote.awaitingSnapshot
+        remote.awaitingSnapshot.removeAll()
+        guard !waiting.isEmpty else { return }
+        beginOperation()
+        defer { endOperation() }
+        for member in waiting {
+            guard let userID = members[member]?.userID, let presence = records[userID]?.presence else { continue }
+            sendSnapshot(to: member, selfPresence: presence)
+        }
+    }
+
+    /// Returns true, and records the member, when its snapshot must wait for the first load.
+    func deferSnapshot(to member: MemberID) -> Bool {
+        guard remote.isLoading else { return false }
+        if !remote.awaitingSnapshot.contains(member) {
+            remote.awaitingSnapshot.append(member)
+        }
+        return true
+    }
+
+    /// Returns whether `member` may receive events: not while its snapshot waits.
+    func receivesEvents(_ member: MemberID) -> Bool {
+        remote.awaitingSnapshot.isEmpty || !remote.awaitingSnapshot.contains(member)
     }
 
     // MARK: - Hooks for local joins and leaves
@@ -149,8 +193,12 @@ extension DocumentRoom {
     /// Replaces the room's view of other nodes with a state loaded from the shared store,
     /// announcing the differences: joins, leaves, and for users whose state changed meanwhile, the
     /// events that bring the members up to date. `holders` maps each user to the other nodes that
-    /// hold them; users without any are not remote.
-    public func reconcileRemote(users: [UserPresence], holders: [String: Set<String>]) {
+    /// hold them; users without any are not remote. Holdings of the nodes in `unverifiedNodes`
+    /// stay as they are, because the store may not show them yet (a node that has not written its
+    /// presence back after Redis lost its data).
+    public func reconcileRemote(
+        users: [UserPresence], holders: [String: Set<String>], unverifiedNodes: Set<String> = []
+    ) {
         beginOperation()
         remote.isApplying = true
         defer {
@@ -160,9 +208,21 @@ extension DocumentRoom {
 
         let nowMs = clock.monotonicMs
         var wanted: [String: RemoteUser] = [:]
+        var users = users
         for presence in users {
             guard let nodes = holders[presence.userID], !nodes.isEmpty else { continue }
             wanted[presence.userID] = RemoteUser(presence: presence, nodes: nodes)
+        }
+        for userID in remote.order {
+            guard let current = remote.users[userID] else { continue }
+            let kept = current.nodes.intersection(unverifiedNodes)
+            guard !kept.isEmpty else { continue }
+            if wanted[userID] == nil {
+                wanted[userID] = RemoteUser(presence: current.presence, nodes: kept)
+                users.append(current.presence)
+            } else {
+                wanted[userID]!.nodes.formUnion(kept)
+            }
         }
         for userID in remote.order where wanted[userID] == nil {
             removeRemoteUser(userID, nowMs: nowMs)
@@ -185,6 +245,7 @@ extension DocumentRoom {
                 }
             }
         }
+        finishRemoteLoad()
     }
 
     /// Forgets every connection that `node` held, as when it stopped heartbeating, announcing the

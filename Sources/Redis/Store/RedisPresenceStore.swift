@@ -219,6 +219,12 @@ public final class RedisPresenceStore: PresenceStore, @unchecked Sendable {
         }
     }
 
+    /// Whether the channel of `documentID` is wanted. Call on the store's loop.
+    public func isSubscribed(documentID: String) -> Bool {
+        loop.preconditionInEventLoop()
+        return shard(for: documentID).subscriber.wanted.contains(RedisKeys.channel(documentID))
+    }
+
     public func unsubscribe(documentID: String) {
         loop.execute { [self] in
             shard(for: documentID).subscriber.unsubscribe(RedisKeys.channel(documentID))
