@@ -2,7 +2,7 @@ import PresenceCore
 import XCTest
 
 final class DocumentRoomMembershipTests: XCTestCase {
-    func testJoinSendsSnapshotToJoinerAndUserJoinedToOthers() throws {
+    func testJoinSendsSnapshotAndUserJoined() throws {
         let harness = RoomHarness()
         try harness.join(1, "u1")
         let second = try harness.join(2, "u2")

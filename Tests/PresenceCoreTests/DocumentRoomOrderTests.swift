@@ -37,7 +37,7 @@ final class DocumentRoomOrderTests: XCTestCase {
         XCTAssertLessThan(cursorIndex!, leftIndex!, "a queued cursor goes out before a later leave")
     }
 
-    func testSnapshotAndLaterEventsHaveNoGapOrRepeat() throws {
+    func testSnapshotThenEventsWithoutGap() throws {
         let harness = RoomHarness()
         try harness.join(1, "u1")
         try harness.cursor(1, line: 1)

@@ -3,7 +3,7 @@ import PresenceCore
 import Synchronization
 import XCTest
 
-/// A server message as a test sees it.
+/// A decoded server message, for assertions.
 enum ReceivedMessage: Equatable {
     case snapshot(selfPresence: UserPresence, users: [UserPresence])
     case presence(PresenceEvent)

@@ -1,6 +1,6 @@
 import PresenceCore
 
-/// A `PresencePolicy` whose answers the test sets, recording what the room passed in.
+/// A `PresencePolicy` whose results the test sets, recording what the room passed in.
 final class ScriptedPolicy: PresencePolicy {
     var colors: [String: String] = [:]
     var capacity: Int?
