@@ -1,6 +1,6 @@
 /// A JSON document for the `--json` report, with object keys kept in insertion order so that
 /// reports from different runs diff cleanly.
-indirect enum BenchJSON {
+enum BenchJSON {
     case null
     case bool(Bool)
     case int(Int)

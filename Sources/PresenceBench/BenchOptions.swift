@@ -19,6 +19,7 @@ struct BenchOptions {
     var label = "server"
     var batchMs: Int?
     var connectConcurrency = 256
+    var sourceAddresses = 8
     var documentPrefix = "bench"
     var connections: Int?
     var documents: Int?
@@ -65,6 +66,8 @@ struct BenchOptions {
       --json FILE             also write the results as JSON to FILE
       --document-prefix TEXT  prefix of document ids, to keep runs on one server apart (bench)
       --connect-concurrency N connections connecting or upgrading at once, per thread (256)
+      --source-addresses N    loopback source addresses 127.0.0.1 to 127.0.0.N to connect from
+                              when the server is on 127.0.0.0/8 (8); 1 uses only 127.0.0.1
       --join-timeout S        time allowed for every client to connect and join (120)
       --help                  print this help
     """
@@ -98,6 +101,7 @@ struct BenchOptions {
             case "--json": jsonPath = value
             case "--document-prefix": documentPrefix = value
             case "--connect-concurrency": connectConcurrency = try Self.integer(value, option, in: 1...10_000)
+            case "--source-addresses": sourceAddresses = try Self.integer(value, option, in: 1...250)
             case "--join-timeout": joinTimeout = try Self.number(value, option, in: 1...3600)
             case "--connections": connections = try Self.integer(value, option, in: 1...1_000_000)
             case "--documents": documents = try Self.integer(value, option, in: 1...1_000_000)

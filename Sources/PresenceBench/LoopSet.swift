@@ -20,7 +20,7 @@ final class LoopSet<Workload: LoopWorkload> {
         for index in 0..<options.threads {
             let loop = try ClientLoop(
                 index: index, control: control, endpoints: endpoints, seed: options.seed,
-                connectConcurrency: options.connectConcurrency)
+                connectConcurrency: options.connectConcurrency, sourceAddressCount: options.sourceAddresses)
             let workload = makeWorkload(index)
             loop.workload = workload
             loops.append(loop)

@@ -84,4 +84,13 @@ struct ServerEndpoint {
     }
 
     var family: Int32 { Int32(address.ss_family) }
+
+    /// Whether the server's address is IPv4 in 127.0.0.0/8, where every source address is local.
+    var isIPv4Loopback: Bool {
+        guard family == AF_INET else { return false }
+        return withUnsafeBytes(of: address) { raw in
+            let ipv4 = raw.load(as: sockaddr_in.self)
+            return UInt32(bigEndian: ipv4.sin_addr.s_addr) >> 24 == 127
+        }
+    }
 }
