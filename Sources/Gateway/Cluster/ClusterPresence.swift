@@ -115,8 +115,22 @@ final class ClusterPresence: RedisPresenceStoreDelegate, RoomRelay, @unchecked S
         }
     }
 
+    /// Records the live nodes. A node that becomes live again has written its presence back, so
+    /// the documents where it held users are loaded again: a room kept those users unverified, and
+    /// only a fresh load shows which of them left while Redis was away.
     func presenceStore(_ store: RedisPresenceStore, liveNodesChanged liveNodes: Set<String>) {
+        let returned = liveNodes.subtracting(self.liveNodes)
         self.liveNodes = liveNodes
+        guard !returned.isEmpty else { return }
+        for state in service.loops {
+            state.loop.execute { [self] in
+                let documentIDs = state.documents(heldBy: returned)
+                guard !documentIDs.isEmpty else { return }
+                store.loop.execute { [self] in
+                    for documentID in documentIDs { load(documentID) }
+                }
+            }
+        }
     }
 
     /// Reads the document from Redis and makes the owning room match it.

@@ -31,6 +31,11 @@ extension LoopPresence {
         arm(slot)
     }
 
+    /// Returns the open documents in which any of `nodes` holds a user.
+    func documents(heldBy nodes: Set<String>) -> [String] {
+        rooms.values.filter { !$0.room.remoteNodes.isDisjoint(with: nodes) }.map(\.documentID)
+    }
+
     /// Forgets, in every open room, the nodes that have been missing from `live` for `timeoutMs`.
     /// `absences` is this loop's record of when each node was first seen missing.
     func dropMissingNodes(live: Set<String>, timeoutMs: UInt64, absences: NodeAbsences) {
