@@ -289,6 +289,28 @@ class FailureTests(ClusterCase):
                           and event.kind != "ActivityChanged"], ["UserJoined"], "bob never left ada's view")
 
 
+class ShutdownTests(ClusterCase):
+    node_names = ("gw-stay", "gw-stop")
+    node_extra = {}
+
+    async def test_stopped_node_leaves_at_once(self):
+        document = self.document()
+        staying, _ = await self.joined(self.nodes[0], document, "stays")
+        await self.joined(self.nodes[1], document, "goes")
+        await staying.next_event("UserJoined", "goes")
+        self.clients = [client for client in self.clients if not client.label.endswith("@gw-stop")]
+
+        stopped_at = time.monotonic()
+        # stop() blocks until the process exits, so it runs on a thread while the client reads.
+        stopping = asyncio.create_task(asyncio.to_thread(self.nodes[1].stop))
+        left = await staying.next_event("UserLeft", "goes", timeout=NODE_TIMEOUT_MS / 1000)
+        self.assertLess(left.arrived_s - stopped_at, 1.0, "SIGTERM announces the leave without waiting for the sweep")
+        self.assertEqual(await stopping, 0)
+        self.assertIsNone(self.redis.command("ZSCORE", "presence:nodes", "gw-stop"))
+        self.assertEqual(sorted(hash_of(self.redis, f"presence:{document}:users")), ["stays"])
+        self.assertEqual(self.redis.command("HLEN", "presence:node:gw-stop:members"), 0)
+
+
 class ShardingTests(ClusterCase):
     redis_count = 2
     node_names = ("gw-s1", "gw-s2")
