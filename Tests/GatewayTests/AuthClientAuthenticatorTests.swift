@@ -99,6 +99,21 @@ final class AuthClientAuthenticatorTests: XCTestCase {
             "Bearer realm=\"presence\"")
     }
 
+    // MARK: - Expiry
+
+    func testExpiryIncludesLeeway() throws {
+        let token = try keys.token("HS256", claims: ["exp": 2_000_000_000])
+        let verifier = TokenVerifier(keys: [.hmacSHA256(secret: Array(keys.secret.utf8))], leewaySeconds: 30)
+        let credentials = ClientCredentials.token(try verifier.verify(token, now: 1_999_999_000))
+        XCTAssertEqual(credentials.millisecondsUntilExpiry(nowMs: 1_999_999_000_000), 1_030_000)
+        XCTAssertEqual(credentials.millisecondsUntilExpiry(nowMs: 2_000_000_030_000), 0)
+        XCTAssertEqual(credentials.millisecondsUntilExpiry(nowMs: 2_000_000_031_000), 0)
+    }
+
+    func testModeNoneNeverExpires() {
+        XCTAssertNil(ClientCredentials.unauthenticated.millisecondsUntilExpiry(nowMs: 0))
+    }
+
     // MARK: - Joins
 
     func testModeNoneTakesIdentityFromJoin() throws {

@@ -99,6 +99,13 @@ class HS256TokenTests(LimitsCase):
     async def test_missing_workspace_is_rejected(self):
         await self.assertRejected(keys().token(workspace_id=None), "workspaces")
 
+    async def test_connection_closes_when_token_expires(self):
+        gateway = POOL.get("jwt-no-leeway", {"auth": {"mode": "jwt", "jwt_secret": HS256_SECRET, "leeway_seconds": 0}})
+        client = await self.connect(gateway, query=f"?token={keys().token(exp=int(time.time()) + 2)}")
+        await client.join(self.document())
+        self.assertEqual(await client.wait_closed(timeout=5), 1008)
+        self.assertIn("token expired", client.close_reason)
+
     async def test_rejections_are_counted(self):
         gateway = hs256_gateway()
         before = gateway.metric("presence_auth_rejections_total")

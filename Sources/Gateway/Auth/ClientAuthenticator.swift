@@ -9,6 +9,15 @@ enum ClientCredentials: Sendable, Equatable {
     /// `[auth] mode = "jwt"`: a verified token fixes the user and what they may join.
     case token(TokenClaims)
 
+    /// Returns the milliseconds from `nowMs` (wall clock, since the Unix epoch) until the token stops
+    /// being valid, 0 when it already has, or nil without a token.
+    func millisecondsUntilExpiry(nowMs: UInt64) -> UInt64? {
+        guard case .token(let claims) = self else { return nil }
+        let remainingMs = claims.validUntil * 1000 - Double(nowMs)
+        guard remainingMs > 0 else { return 0 }
+        return UInt64(min(remainingMs.rounded(.up), Double(UInt64.max / 2)))
+    }
+
     /// Builds the identity of a join. With a token, the token's user id, name and avatar replace the
     /// message's, and the join must fall inside the token's workspaces and documents.
     ///

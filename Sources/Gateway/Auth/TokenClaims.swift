@@ -27,6 +27,9 @@ struct TokenClaims: Sendable, Equatable {
     var expiresAt: Double
     /// `nbf`, in seconds since the Unix epoch.
     var notBefore: Double?
+    /// The last instant the gateway accepts the token: `exp` plus the verifier's leeway, in seconds
+    /// since the Unix epoch. A connection is closed when it passes.
+    var validUntil: Double
 
     /// The name shown to other members: `name`, or the user id when the token has none.
     var displayName: String { name ?? subject }
@@ -93,6 +96,7 @@ struct TokenClaims: Sendable, Equatable {
 
         guard let expiresValue = payload["exp"] else { throw .missingClaim("exp") }
         expiresAt = try Self.numericDate(expiresValue, claim: "exp")
+        validUntil = expiresAt
         notBefore = nil
         if let value = payload["nbf"] {
             notBefore = try Self.numericDate(value, claim: "nbf")

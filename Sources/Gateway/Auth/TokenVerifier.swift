@@ -82,7 +82,7 @@ struct TokenVerifier: Sendable {
         }
         guard Self.signatureIsValid(unverified, key: key) else { throw .invalidSignature }
 
-        let claims = try unverified.claims()
+        var claims = try unverified.claims()
         let leeway = Double(leewaySeconds)
         if now - leeway >= claims.expiresAt {
             // RFC 7519 section 4.1.4: the token must not be accepted on or after `exp`.
@@ -97,6 +97,7 @@ struct TokenVerifier: Sendable {
         if let audience, !claims.audiences.contains(audience) {
             throw .audienceMismatch(found: claims.audiences)
         }
+        claims.validUntil = claims.expiresAt + leeway
         return claims
     }
 

@@ -30,6 +30,8 @@ final class ClientSession: WebSocketDelegate {
     let batchMs: UInt64
     private var batches: [String: EventBatch] = [:]
     private var batchTimer: UInt64?
+    /// Closes the connection when its token expires; nil in mode none.
+    private var expiryTimer: UInt64?
 
     init(
         service: PresenceService, settings: SessionSettings, logger: Logger, batchMs: UInt64 = 0,
@@ -46,11 +48,17 @@ final class ClientSession: WebSocketDelegate {
     func webSocketDidOpen(_ connection: Connection) {
         connection.userData = self
         service.metrics.connections.increment()
+        if let delayMs = credentials.millisecondsUntilExpiry(nowMs: service.clock.wallMs) {
+            expiryTimer = connection.loop.scheduleTimer(afterMs: delayMs) { [weak connection] in
+                connection?.close(code: WebSocketCloseCode.policyViolation, reason: "token expired; reconnect with a new token")
+            }
+        }
     }
 
     func webSocketDidClose(_ connection: Connection, code: UInt16, reason: String) {
         service.metrics.connections.decrement()
         if let batchTimer { connection.loop.cancelTimer(batchTimer) }
+        if let expiryTimer { connection.loop.cancelTimer(expiryTimer) }
         batches.removeAll()
         let member = connection.id
         for (documentID, owner) in joined {
