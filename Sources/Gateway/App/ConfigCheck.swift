@@ -13,6 +13,15 @@ enum ConfigCheck {
             FileHandle.standardError.write(Data("presence-gateway: \(error)\n".utf8))
             return 1
         }
+        if config.auth.mode == .jwt {
+            // Loading the key catches what reading the file cannot: no PEM key, a short RSA key, a wrong curve.
+            do {
+                _ = try TokenVerifier(auth: config.auth)
+            } catch {
+                FileHandle.standardError.write(Data("presence-gateway: \(error)\n".utf8))
+                return 1
+            }
+        }
         print("configuration \(configPath) is valid")
         print("  public listener \(config.server.listen), admin listener \(config.admin.listen)")
         print("  store: \(config.redis.isEmbedded ? "embedded in-memory" : "redis"), auth: \(config.auth.mode.rawValue)")
