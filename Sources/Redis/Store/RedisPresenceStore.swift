@@ -5,17 +5,17 @@ import PresenceCore
 import Synchronization
 import Transport
 
-/// What the store reports to the gateway's cluster layer, on the store's loop.
+/// The receiver of the store's cluster events, called on the store's loop.
 public protocol RedisPresenceStoreDelegate: AnyObject {
     /// Another node published `message` on the channel of `documentID`.
     func presenceStore(_ store: RedisPresenceStore, didReceive message: RelayMessage, documentID: String)
-    /// The channel of `documentID` is subscribed: later messages arrive, so a load from now on is
-    /// complete.
+    /// Reports that the channel of `documentID` is subscribed. Later messages arrive, so a load
+    /// from now on is complete.
     func presenceStore(_ store: RedisPresenceStore, didSubscribe documentID: String)
     /// A shard came back and this node's presence there was written back; the documents listed
     /// may have changed elsewhere meanwhile and should be loaded again.
     func presenceStore(_ store: RedisPresenceStore, didResynchronize documentIDs: [String])
-    /// The nodes with a fresh heartbeat, after each check.
+    /// Reports the nodes with a fresh heartbeat, after each check that changed them.
     func presenceStore(_ store: RedisPresenceStore, liveNodesChanged liveNodes: Set<String>)
 }
 
@@ -231,8 +231,9 @@ public final class RedisPresenceStore: PresenceStore, @unchecked Sendable {
         }
     }
 
-    /// Publishes `event` from this node on the channel of `documentID`. Dropped while the shard is
-    /// down: the write-back after the reconnect tells the other nodes what they need.
+    /// Publishes `event` from this node on the channel of `documentID`. The event is dropped while
+    /// the shard is down, because the write-back after the reconnect publishes what the other
+    /// nodes need.
     public func publish(documentID: String, event: PresenceEvent) {
         let message = RelayMessage(nodeID: nodeID, sentAtMs: clinux_wall_ms(), event: event).encoded()
         loop.execute { [self] in
@@ -277,7 +278,7 @@ public final class RedisPresenceStore: PresenceStore, @unchecked Sendable {
 
     func shardDidConnect(_ shard: RedisShard) {
         if !shard.sweptPreviousRun {
-            // A previous run with this node id may have died without cleaning up; its users are not
+            // A previous run with this node id may have died without cleaning up. Its users are not
             // here any more, so remove them before writing this run's presence.
             shard.sweptPreviousRun = true
             shard.run(

@@ -2,8 +2,8 @@
 /// (after a restart or SCRIPT FLUSH). Each script does all the writes of one operation, so a crash
 /// or a lost connection leaves nothing half-written.
 ///
-/// The scripts build the key names of `RedisKeys` themselves, which standalone Redis allows and
-/// Redis Cluster does not; the gateway shards over several servers with `urls` instead.
+/// The scripts build the key names of `RedisKeys` themselves. Standalone Redis allows that and Redis
+/// Cluster does not, so the gateway shards over several servers with `urls` instead.
 struct RedisScript: Sendable {
     let name: String
     let source: String

@@ -19,7 +19,7 @@ public struct RelayMessage: Sendable, Equatable {
         self.event = event
     }
 
-    /// The JSON form published on the channel.
+    /// Returns the JSON form published on the channel.
     public func encoded() -> [UInt8] {
         var writer = JSONWriter()
         writer.appendRaw("{\"node\":")

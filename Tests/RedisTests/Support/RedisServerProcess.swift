@@ -58,7 +58,7 @@ final class RedisServerProcess {
         try launch()
     }
 
-    /// Stops the server from answering without closing its sockets (SIGSTOP), as a hung server does.
+    /// Stops the server from replying without closing its sockets (SIGSTOP), as a hung server does.
     func pause() {
         if let process { kill(process.processIdentifier, SIGSTOP) }
     }
