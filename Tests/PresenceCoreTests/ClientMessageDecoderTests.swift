@@ -177,9 +177,12 @@ final class ClientMessageDecoderTests: XCTestCase {
     }
 
     func testDecoderRejectsNonFiniteNumbers() {
-        let result = rejection(#"{"type":"viewport","document_id":"d1","viewport":{"top_line":0,"bottom_line":4,"scroll_percentage":1e999}}"#)
+        let result = rejection(#"{"type":"viewport","document_id":"d1","viewport":{"top_line":0,"bottom_line":4,"scroll_percentage":1e999},"ref":"r1"}"#)
         XCTAssertEqual(result?.error.code, .invalidMessage)
-        XCTAssertTrue(result?.error.message.contains("beyond the range of a double") == true)
+        XCTAssertEqual(result?.error.message, "field \"viewport.scroll_percentage\" must be a finite number, got 1e999")
+        XCTAssertEqual(result?.ref, .string("r1"))
+        let line = rejection(#"{"type":"cursor","document_id":"d1","cursor":{"line":1e400,"column":0,"offset":0},"selection":null}"#)
+        XCTAssertEqual(line?.error.message, "field \"cursor.line\" must be a non-negative integer up to 4294967295, got 1e400")
         let literal = rejection(#"{"type":"viewport","document_id":"d1","viewport":{"top_line":0,"bottom_line":4,"scroll_percentage":NaN}}"#)
         XCTAssertEqual(literal?.error.code, .invalidMessage)
     }

@@ -27,6 +27,21 @@ final class DocumentRoomActivityTests: XCTestCase {
         XCTAssertEqual(harness.room.users.first?.state.activity, .away)
     }
 
+    func testGoingIdleStopsExplicitTyping() throws {
+        let harness = RoomHarness()
+        try harness.join(1, "u1")
+        try harness.join(2, "u2")
+        try harness.room.typing(member: 1, isTyping: true)
+        harness.run(for: 1000)
+        harness.output.clear()
+
+        harness.run(for: 30_000)
+
+        let forU1 = harness.events(for: 2).filter { $0.userID == "u1" }
+        XCTAssertEqual(forU1, [.typingChanged(userID: "u1", isTyping: false), .userIdle(userID: "u1")])
+        XCTAssertEqual(harness.room.users.first?.state.typing, false)
+    }
+
     func testIdleIsDetectedWithinOneSecond() throws {
         let harness = RoomHarness()
         try harness.join(1, "u1")

@@ -177,6 +177,10 @@ struct TokenClaims: Sendable, Equatable {
         guard case .number(let number) = value else {
             throw .invalidClaim(name: claim, reason: "must be a number of seconds since the Unix epoch, got \(value.typeDescription)")
         }
+        // A number beyond the range of a double parses as an infinity; an `exp` of infinity would never expire.
+        guard number.doubleValue.isFinite else {
+            throw .invalidClaim(name: claim, reason: "must be a finite number of seconds since the Unix epoch, got \(number.text)")
+        }
         return number.doubleValue
     }
 }

@@ -170,6 +170,11 @@ extension DocumentRoom {
     /// other state. Nothing is sent when the activity stays the same.
     func changeActivity(userID: String, to activity: ActivityType, origin: MemberID?) {
         guard records[userID]!.presence.state.activity != activity else { return }
+        // An idle or away user is not typing, even after an explicit `is_typing: true` that was
+        // never followed by `false`: other pages would otherwise show "is typing" for hours.
+        if activity.isInactive && records[userID]!.presence.state.typing {
+            setTyping(userID: userID, false, origin: nil)
+        }
         records[userID]!.presence.state.activity = activity
         let event: PresenceEvent =
             activity == .idle ? .userIdle(userID: userID) : .activityChanged(userID: userID, activity: activity)

@@ -28,8 +28,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 ///
 /// It accepts exactly the RFC's grammar: no comments, trailing commas, single quotes, byte order
 /// mark, NaN or infinities. It also rejects invalid UTF-8 (overlong forms, surrogates, code points
-/// past U+10FFFF), escaped lone surrogates, duplicate object keys, numbers beyond the range of a
-/// double, and input past the size or depth limits.
+/// past U+10FFFF), escaped lone surrogates, duplicate object keys, and input past the size or
+/// depth limits. A number beyond the range of a double parses, with an infinite `doubleValue`.
 public struct JSONParser: ~Copyable {
     private let input: UnsafeRawBufferPointer
     private let limits: JSONParseLimits
@@ -254,8 +254,10 @@ public struct JSONParser: ~Copyable {
             throw failure("invalid number, expected digits as in -12.5e3")
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: input[position..<(position + length)]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else {
-            throw failure("number \(text) is beyond the range of a double")
+        // A number beyond the range of a double is valid JSON; it reads as an infinity so that the
+        // field that receives it can reject it by name.
+        guard let value = Double(text) else {
+            throw failure("invalid number \(text)")
         }
         position += length
         return JSONNumber(validatedText: text, value: value)

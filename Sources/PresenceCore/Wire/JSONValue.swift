@@ -50,11 +50,12 @@ public struct JSONMember: Sendable, Hashable {
     }
 }
 
-/// A finite JSON number with the text it was written in.
+/// A JSON number with the text it was written in.
 public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// The number as written, valid under the RFC 8259 number grammar.
     public let text: String
-    /// The nearest double. Always finite, because the parser rejects numbers out of its range.
+    /// The nearest double; an infinity when the text is beyond the range of a double, so readers
+    /// of a field check `isFinite`.
     public let doubleValue: Double
 
     /// Creates a number from JSON number text, or returns nil when the text does not follow the
