@@ -142,7 +142,7 @@ class MalformedMessageTests(ScenarioCase):
         await self.assert_still_open(document, client, other)
 
     async def test_number_beyond_double_names_field(self):
-        """1e400 is valid JSON, yet the gateway replies "not valid JSON" without the field or the ref."""
+        """1e400 is valid JSON; the reply names the field that cannot hold it and echoes the ref."""
         document, client, other = await self.member_pair()
         for case, template, ref in BEYOND_DOUBLE:
             with self.subTest(case):
