@@ -206,8 +206,9 @@ final class RedisPresenceStoreTests: XCTestCase {
         let crashedAt = Date()
         XCTAssertTrue(try eventually { try redis.command("EXISTS", "presence:d2:users") == .integer(0) })
         XCTAssertTrue(try eventually { try redis.command("HEXISTS", "presence:d1:users", "u1") == .integer(0) })
-        // The node timeout is 1000 ms; the poll adds at most 10 ms.
-        XCTAssertLessThan(Date().timeIntervalSince(crashedAt), 1.2)
+        // The node timeout is 1000 ms. The bound leaves a second for a busy machine, and still fails
+        // if the sweep waited for another timeout or never ran.
+        XCTAssertLessThan(Date().timeIntervalSince(crashedAt), 2.0)
 
         XCTAssertEqual(try redis.command("HGET", "presence:d1:nodes", "shared").string, "gw-c")
         XCTAssertEqual(try redis.command("HEXISTS", "presence:d1:users", "shared"), .integer(1))
