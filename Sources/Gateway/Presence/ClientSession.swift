@@ -211,6 +211,8 @@ final class ClientSession: WebSocketDelegate {
         flushBatch(documentID: delivery.documentID, on: connection)
         if connection.sendFrame(delivery.wire, coalesceKey: 0) {
             service.metrics.framesQueued.increment()
+        } else {
+            service.metrics.framesDropped.increment()
         }
     }
 
@@ -223,6 +225,8 @@ final class ClientSession: WebSocketDelegate {
         let message = batch.take(documentID: documentID, timestamp: service.clock.wallMs)
         if connection.sendFrame(frame(message)) {
             service.metrics.framesQueued.increment()
+        } else {
+            service.metrics.framesDropped.increment()
         }
     }
 

@@ -9,6 +9,7 @@ final class PresenceMetrics: Sendable {
     let connections: Gauge
     let framesEncoded: Counter
     let framesQueued: Counter
+    let framesDropped: Counter
     let errors: CounterFamily
     let perDocumentLabels: Bool
 
@@ -27,6 +28,9 @@ final class PresenceMetrics: Sendable {
         connections = registry.gauge("presence_connections", help: "Open presence WebSocket connections").labels()
         framesEncoded = registry.counter("presence_frames_encoded_total", help: "Server messages encoded (each once for all its recipients)").labels()
         framesQueued = registry.counter("presence_frames_queued_total", help: "Server messages queued to connections").labels()
+        framesDropped = registry.counter(
+            "presence_frames_dropped_total",
+            help: "Server messages not queued because the connection was closing or its send queue overflowed").labels()
         errors = registry.counter("presence_errors_total", help: "Error messages sent to clients, by code", labels: ["code"])
     }
 

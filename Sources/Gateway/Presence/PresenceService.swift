@@ -52,6 +52,8 @@ final class PresenceService: @unchecked Sendable {
                 if let readMs = delivery.cursorReadMs {
                     metrics.cursorLatency.observe(Double(now &- readMs) / 1000)
                 }
+            } else {
+                metrics.framesDropped.increment()
             }
         }
     }

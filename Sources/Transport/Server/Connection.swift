@@ -89,7 +89,9 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
     @discardableResult
     public func sendFrame(_ frame: [UInt8], coalesceKey: UInt64 = 0) -> Bool {
         guard state == .webSocket else { return false }
+        let coalescedBefore = queue.coalescedCount
         queue.append(frame, key: coalesceKey)
+        if queue.coalescedCount != coalescedBefore { server.metrics.coalescedFrames.increment() }
         if queue.byteCount > server.configuration.sendQueueBytes {
             server.metrics.slowConsumerCloses.increment()
             queue.dropUnsent()

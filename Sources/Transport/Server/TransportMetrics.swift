@@ -14,6 +14,7 @@ public struct TransportMetrics: Sendable {
     let pongTimeouts: Counter
     let handshakeTimeouts: Counter
     let slowConsumerCloses: Counter
+    let coalescedFrames: Counter
     let tlsHandshakeFailures: Counter
     let bytesRead: Counter
     let bytesWritten: Counter
@@ -35,6 +36,7 @@ public struct TransportMetrics: Sendable {
         pongTimeouts = counter("transport_websocket_pong_timeouts_total", "WebSocket peers dropped for not answering pings")
         handshakeTimeouts = counter("transport_handshake_timeouts_total", "connections closed for not completing a request in time")
         slowConsumerCloses = counter("transport_send_queue_overflows_total", "connections closed because their send queue passed its bound")
+        coalescedFrames = counter("transport_frames_coalesced_total", "unsent frames replaced by a newer frame with the same key (a slow reader's older cursor, say)")
         tlsHandshakeFailures = counter("transport_tls_handshake_failures_total", "TLS handshakes that failed")
         bytesRead = counter("transport_bytes_read_total", "bytes read from sockets")
         bytesWritten = counter("transport_bytes_written_total", "bytes written to sockets")
