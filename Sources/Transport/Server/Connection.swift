@@ -23,38 +23,38 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
     public let loop: EventLoop
     public let remoteAddress: SocketAddress
     /// The upgrade request of a WebSocket connection.
-    public private(set) var upgradeRequest: HTTPRequestHead?
-    public private(set) var state: State
+    public internal(set) var upgradeRequest: HTTPRequestHead?
+    public internal(set) var state: State
     /// Free for the layer above (the gateway keeps its session here).
     public var userData: AnyObject?
 
     let fd: Int32
-    private let server: ServerLoopContext
-    private var tls: TLSSession?
-    private var requestBuffer: [UInt8] = []
-    private var pendingHead: (HTTPRequestHead, Int)?
-    private var decoder: WebSocketFrameDecoder?
-    private var delegate: WebSocketDelegate?
-    private var queue = SendQueue()
-    private var flushScheduled = false
-    private var pollingForWrite = false
-    private var tlsWriteWantsRead = false
-    private var closeAfterFlush = false
-    private var awaitingResponse = false
+    let server: ServerLoopContext
+    var tls: TLSSession?
+    var requestBuffer: [UInt8] = []
+    var pendingHead: (HTTPRequestHead, Int)?
+    var decoder: WebSocketFrameDecoder?
+    var delegate: WebSocketDelegate?
+    var queue = SendQueue()
+    var flushScheduled = false
+    var pollingForWrite = false
+    var tlsWriteWantsRead = false
+    var closeAfterFlush = false
+    var awaitingResponse = false
     /// Set while an HTTP connection cannot process the requests it has (a response is deferred or
     /// will close the connection, or the send queue is over its bound). Reading stops meanwhile, so
     /// a client that pipelines requests without reading the responses meets TCP back-pressure
     /// instead of growing the request buffer and the send queue without bound.
-    private var readPaused = false
+    var readPaused = false
     /// The epoll events currently registered for `fd`.
-    private var registeredEvents = CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP
-    private var closeReported = false
-    private var closeCode: UInt16 = WebSocketCloseCode.abnormal
-    private var closeReason = ""
+    var registeredEvents = CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP
+    var closeReported = false
+    var closeCode: UInt16 = WebSocketCloseCode.abnormal
+    var closeReason = ""
 
-    private var lastActivityNs: UInt64
-    private var lastPingNs: UInt64
-    private var stateSinceNs: UInt64
+    var lastActivityNs: UInt64
+    var lastPingNs: UInt64
+    var stateSinceNs: UInt64
 
     init(id: UInt64, fd: Int32, remoteAddress: SocketAddress, loop: EventLoop, server: ServerLoopContext, tls: TLSContext?) {
         self.id = id
@@ -125,12 +125,12 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         requestFlush()
     }
 
-    private func enter(_ next: State) {
+    func enter(_ next: State) {
         state = next
         stateSinceNs = clinux_monotonic_ns()
     }
 
-    private func requestFlush() {
+    func requestFlush() {
         if !flushScheduled {
             flushScheduled = true
             loop.scheduleFlush(self)
@@ -160,7 +160,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         }
     }
 
-    private func continueHandshake() {
+    func continueHandshake() {
         guard let tls else { return }
         switch tls.handshake() {
         case .done:
@@ -177,7 +177,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         }
     }
 
-    private func readAvailable() {
+    func readAvailable() {
         let buffer = server.readBuffer
         // A bounded number of reads per wake-up keeps one fast sender from starving the loop;
         // epoll is level-triggered, so the rest is read on the next wake-up.
@@ -218,7 +218,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         }
     }
 
-    private func peerClosed() {
+    func peerClosed() {
         if state == .http && !queue.isEmpty {
             shutdownAfterFlush()
         } else {
@@ -226,7 +226,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         }
     }
 
-    private func received(_ bytes: UnsafeRawBufferPointer) {
+    func received(_ bytes: UnsafeRawBufferPointer) {
         switch state {
         case .http:
             requestBuffer.append(contentsOf: bytes)
@@ -234,217 +234,6 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         case .webSocket, .closing:
             decodeFrames(bytes)
         case .tlsHandshake, .closed:
-            return
-        }
-    }
-
-    // MARK: - HTTP
-
-    /// Whether the next buffered request may be handled now.
-    private var canProcessRequests: Bool {
-        state == .http && !closeAfterFlush && !awaitingResponse && queue.byteCount < server.configuration.sendQueueBytes
-    }
-
-    private func processRequests() {
-        defer { setReadPaused(state == .http && !canProcessRequests) }
-        while canProcessRequests {
-            if pendingHead == nil {
-                do {
-                    guard let parsed = try server.headParser.parse(requestBuffer) else {
-                        if requestBuffer.count > server.configuration.maxHeadBytes {
-                            respondAndClose(.text(431, "request head exceeds \(server.configuration.maxHeadBytes) bytes"))
-                        }
-                        return
-                    }
-                    pendingHead = parsed
-                } catch {
-                    server.metrics.badRequests.increment()
-                    respondAndClose(.text(error.status, "bad request: \(error.reason)"))
-                    return
-                }
-            }
-            guard let (head, headLength) = pendingHead else { return }
-            let bodyLength: Int
-            if let lengthText = head.header("Content-Length") {
-                guard let length = Int(lengthText), length >= 0 else {
-                    respondAndClose(.text(400, "bad request: invalid Content-Length \"\(lengthText)\""))
-                    return
-                }
-                guard length <= server.configuration.maxBodyBytes else {
-                    respondAndClose(.text(413, "request body of \(length) bytes exceeds \(server.configuration.maxBodyBytes)"))
-                    return
-                }
-                bodyLength = length
-            } else {
-                bodyLength = 0
-            }
-            guard requestBuffer.count >= headLength + bodyLength else { return }
-            let body = Array(requestBuffer[headLength..<(headLength + bodyLength)])
-            requestBuffer.removeFirst(headLength + bodyLength)
-            pendingHead = nil
-            handle(HTTPRequest(head: head, body: body))
-        }
-    }
-
-    private func handle(_ request: HTTPRequest) {
-        server.metrics.requests.increment()
-        switch server.router(request, self) {
-        case .respond(let response):
-            let keepAlive = request.head.keepAlive
-            queue.append(response.serialized(keepAlive: keepAlive, headOnly: request.head.method == "HEAD"), key: 0)
-            requestFlush()
-            if !keepAlive { closeAfterFlush = true }
-        case .deferred(let start):
-            awaitingResponse = true
-            start(HTTPResponder(connection: self, keepAlive: request.head.keepAlive,
-                                headOnly: request.head.method == "HEAD"))
-        case .webSocket(let makeDelegate):
-            switch WebSocketHandshake.validate(request.head, allowedOrigins: server.configuration.allowedOrigins) {
-            case .failure(let error):
-                server.metrics.badHandshakes.increment()
-                respondAndClose(error.response)
-            case .success(let response):
-                queue.append(response.serialized(keepAlive: true), key: 0)
-                upgradeRequest = request.head
-                decoder = WebSocketFrameDecoder(maxMessageBytes: server.configuration.maxMessageBytes)
-                enter(.webSocket)
-                lastPingNs = clinux_monotonic_ns()
-                requestFlush()
-                let delegate = makeDelegate(self)
-                self.delegate = delegate
-                server.metrics.webSocketsOpened.increment()
-                delegate.webSocketDidOpen(self)
-                let rest = requestBuffer
-                requestBuffer = []
-                if !rest.isEmpty { rest.withUnsafeBytes { decodeFrames($0) } }
-            }
-        }
-    }
-
-    /// Writes a deferred response and resumes reading pipelined requests.
-    func completeDeferred(_ bytes: [UInt8], keepAlive: Bool) {
-        guard state == .http, awaitingResponse else { return }
-        awaitingResponse = false
-        queue.append(bytes, key: 0)
-        requestFlush()
-        if !keepAlive {
-            closeAfterFlush = true
-            setReadPaused(true)
-            return
-        }
-        processRequests()
-    }
-
-    private func respondAndClose(_ response: HTTPResponse) {
-        queue.append(response.serialized(keepAlive: false), key: 0)
-        shutdownAfterFlush()
-    }
-
-    private func shutdownAfterFlush() {
-        closeAfterFlush = true
-        requestFlush()
-    }
-
-    // MARK: - WebSocket
-
-    private func decodeFrames(_ bytes: UnsafeRawBufferPointer) {
-        guard var decoder else { return }
-        self.decoder = nil
-        var messages: [WebSocketMessage] = []
-        var failure: WebSocketProtocolError?
-        do {
-            try decoder.decode(bytes) { messages.append($0) }
-        } catch {
-            failure = error
-        }
-        self.decoder = decoder
-        for message in messages {
-            guard state == .webSocket || state == .closing else { break }
-            handleMessage(message)
-        }
-        if let failure, state == .webSocket || state == .closing {
-            server.metrics.protocolErrors.increment()
-            server.logger.debug("closing WebSocket after a protocol error", metadata: [
-                "connection.id": "\(id)", "error": failure.reason, "close.code": "\(failure.closeCode)",
-            ])
-            fail(code: failure.closeCode, reason: failure.reason)
-        }
-    }
-
-    private func handleMessage(_ message: WebSocketMessage) {
-        switch message {
-        case .text, .binary:
-            guard state == .webSocket else { return }
-            server.metrics.messagesReceived.increment()
-            delegate?.webSocket(self, didReceive: message)
-        case .ping(let payload):
-            guard state == .webSocket else { return }
-            // Through sendFrame, so that a client flooding pings without reading the pongs meets
-            // the send queue bound (and 1008) like any other slow reader.
-            sendFrame(WebSocketFrameEncoder.frame(.pong, payload: payload))
-        case .pong:
-            return
-        case .close(let code, let reason):
-            if state == .closing {
-                // Our close frame was answered; the server closes the TCP connection first
-                // (RFC 6455 section 7.1.1).
-                shutdownAfterFlush()
-                return
-            }
-            closeCode = code ?? WebSocketCloseCode.noStatus
-            closeReason = reason
-            let echo: [UInt8] = code.map { WebSocketFrameEncoder.closeFrame(code: $0, reason: "") }
-                ?? WebSocketFrameEncoder.frame(.close, payload: [])
-            queue.append(echo, key: 0)
-            enter(.closing)
-            reportClose()
-            shutdownAfterFlush()
-        }
-    }
-
-    /// Fails the connection: sends a close frame with `code` and closes the socket once it is written.
-    private func fail(code: UInt16, reason: String) {
-        closeCode = code
-        closeReason = reason
-        if state == .webSocket {
-            queue.append(WebSocketFrameEncoder.closeFrame(code: code, reason: reason), key: 0)
-            enter(.closing)
-        }
-        reportClose()
-        shutdownAfterFlush()
-    }
-
-    private func reportClose() {
-        guard !closeReported, let delegate else { return }
-        closeReported = true
-        server.metrics.webSocketsClosed.increment()
-        delegate.webSocketDidClose(self, code: closeCode, reason: closeReason)
-    }
-
-    /// Periodic check, driven by the listener's sweep timer: pings, dead peers, stuck handshakes.
-    func sweep(nowNs: UInt64) {
-        let config = server.configuration
-        switch state {
-        case .tlsHandshake, .http:
-            if nowNs - lastActivityNs > config.handshakeTimeoutMs * 1_000_000 {
-                server.metrics.handshakeTimeouts.increment()
-                teardown()
-            }
-        case .webSocket:
-            if nowNs - lastActivityNs > config.pongTimeoutMs * 1_000_000 {
-                server.metrics.pongTimeouts.increment()
-                closeCode = WebSocketCloseCode.abnormal
-                closeReason = "no data or pong within \(config.pongTimeoutMs) ms"
-                teardown()
-            } else if nowNs - lastPingNs >= config.pingIntervalMs * 1_000_000
-                        && nowNs - lastActivityNs >= config.pingIntervalMs * 1_000_000 / 2 {
-                lastPingNs = nowNs
-                queue.append(WebSocketFrameEncoder.frame(.ping, payload: []), key: 0)
-                requestFlush()
-            }
-        case .closing:
-            if nowNs - stateSinceNs > config.closeTimeoutMs * 1_000_000 { teardown() }
-        case .closed:
             return
         }
     }
@@ -479,12 +268,12 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
 
     /// Handles buffered requests again, and so resumes reading, once the send queue has drained
     /// below its bound.
-    private func resumeRequestsIfPossible() {
+    func resumeRequestsIfPossible() {
         if readPaused && canProcessRequests { processRequests() }
     }
 
     /// Writes through TLS in records of up to 16 KiB; returns nil when the queue emptied.
-    private func writeTLS() -> Int32? {
+    func writeTLS() -> Int32? {
         guard let tls else { return nil }
         tlsWriteWantsRead = false
         let scratch = server.tlsWriteBuffer
@@ -502,13 +291,13 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         return nil
     }
 
-    private func setWritePolling(_ enabled: Bool) {
+    func setWritePolling(_ enabled: Bool) {
         guard enabled != pollingForWrite, state != .closed else { return }
         pollingForWrite = enabled
         updateInterest()
     }
 
-    private func setReadPaused(_ paused: Bool) {
+    func setReadPaused(_ paused: Bool) {
         guard paused != readPaused, state != .closed else { return }
         readPaused = paused
         updateInterest()
@@ -516,7 +305,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
 
     /// Registers the events the connection waits for. A TLS write that needs to read keeps
     /// `EPOLLIN` on even while reading is paused, because only a read can complete it.
-    private func updateInterest() {
+    func updateInterest() {
         guard state != .closed else { return }
         let reading = !readPaused || tlsWriteWantsRead
         let events = (reading ? CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP : 0) | (pollingForWrite ? CLINUX_EPOLLOUT : 0)
