@@ -38,7 +38,7 @@ final class GatewayApp {
     /// Starts everything, then blocks until SIGTERM or SIGINT and shuts down; returns the exit code.
     func run() -> Int32 {
         // Signals are blocked before any thread starts so that every thread inherits the mask and
-        // only the signalfd below sees them.
+        // only the signalfd below receives them.
         let signals = clinux_signalfd_for_shutdown_signals()
         guard signals >= 0 else {
             logger.critical("cannot set up signal handling", metadata: ["error": String(cString: strerror(errno))])
@@ -215,7 +215,7 @@ final class GatewayApp {
         ])
     }
 
-    /// Stops accepting, tells every member that the local users left, closes each WebSocket with
+    /// Stops accepting, sends every member a `UserLeft` for each local user, closes each WebSocket with
     /// 1001 and waits for the sockets to close, at most `shutdown_timeout_ms`.
     private func shutdown() {
         stopping.set()

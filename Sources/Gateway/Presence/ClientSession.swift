@@ -79,7 +79,7 @@ final class ClientSession: WebSocketDelegate {
             sendError(PresenceError(code: .rateLimited,
                                     message: "more than \(Int(settings.messagesPerSecond)) messages per second; slow down"),
                       documentID: nil, ref: nil, on: connection)
-            // A client that keeps sending after being told is misbehaving, not bursty.
+            // A client that keeps sending after the RateLimited error is misbehaving, not bursty.
             if rateLimitStrikes >= Int(settings.messagesPerSecond) {
                 connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate limit exceeded repeatedly")
             }
@@ -155,7 +155,7 @@ final class ClientSession: WebSocketDelegate {
         }
     }
 
-    /// Runs `body` on the room's loop, answering NotJoined here when this connection never joined.
+    /// Runs `body` on the room's loop, replying NotJoined here when this connection never joined.
     private func forward(
         _ documentID: String, ref: PresenceCore.JSONValue?, reference: ConnectionReference,
         _ body: @escaping @Sendable (DocumentRoom) throws(PresenceError) -> Void

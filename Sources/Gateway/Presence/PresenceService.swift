@@ -33,7 +33,7 @@ final class PresenceService: @unchecked Sendable {
         }
     }
 
-    /// The loop state that owns `documentID`'s room.
+    /// Returns the loop state that owns `documentID`'s room.
     func owner(of documentID: String) -> LoopPresence {
         loops[group.loop(forKey: documentID).index]
     }

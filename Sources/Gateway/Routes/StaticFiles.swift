@@ -16,7 +16,7 @@ struct StaticFiles: Sendable {
         "ico": "image/x-icon", "ts": "text/plain; charset=utf-8", "txt": "text/plain; charset=utf-8",
     ]
 
-    /// Returns the file's response, or nil when no file matches (the caller answers 404).
+    /// Returns the file's response, or nil when no file matches (the caller responds 404).
     func response(for path: String) -> HTTPResponse? {
         var segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         if segments.last == "" { segments[segments.count - 1] = "index.html" }

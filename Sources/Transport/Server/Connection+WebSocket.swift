@@ -48,7 +48,7 @@ extension Connection {
             return
         case .close(let code, let reason):
             if state == .closing {
-                // Our close frame was answered; the server closes the TCP connection first
+                // The peer replied to our close frame; the server closes the TCP connection first
                 // (RFC 6455 section 7.1.1).
                 shutdownAfterFlush()
                 return

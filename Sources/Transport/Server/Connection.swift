@@ -111,7 +111,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         sendFrame(WebSocketFrameEncoder.frame(.binary, payload: payload))
     }
 
-    /// Starts the closing handshake with `code`; the socket closes when the peer answers or after
+    /// Starts the closing handshake with `code`; the socket closes when the peer replies or after
     /// `closeTimeoutMs`.
     public func close(code: UInt16, reason: String) {
         guard state == .webSocket else {
@@ -314,7 +314,7 @@ public final class Connection: EventLoopHandler, EventLoopFlushable {
         loop.modify(fd: fd, events: events)
     }
 
-    /// Closes the socket at once and tells the delegate, once.
+    /// Closes the socket at once and calls the delegate's `webSocketDidClose` once.
     func teardown() {
         guard state != .closed else { return }
         if let tls, state != .tlsHandshake { tls.shutdown() }

@@ -9,7 +9,7 @@ import Glibc
 /// Routes a request to a response or a WebSocket upgrade; called on the connection's loop.
 public typealias HTTPRouter = @Sendable (HTTPRequest, Connection) -> HTTPRouteResult
 
-/// What every connection of one listener on one loop shares. Confined to that loop.
+/// The state every connection of one listener on one loop shares, confined to that loop.
 final class ServerLoopContext: @unchecked Sendable {
     // @unchecked Sendable: created on the starting thread, then used only on `loop`'s thread.
     let loop: EventLoop

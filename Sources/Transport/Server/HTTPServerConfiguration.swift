@@ -32,14 +32,14 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
 }
 
-/// What a router does with a request.
+/// A router's decision for one request.
 public enum HTTPRouteResult {
     case respond(HTTPResponse)
     /// Accept the WebSocket handshake (after the transport validates it) and attach the delegate
     /// that `makeDelegate` returns; it is called on the connection's loop.
     case webSocket(makeDelegate: (Connection) -> WebSocketDelegate)
-    /// Answer later, from any thread, through the responder (a query to a remote store, say).
-    /// Later requests on the same connection wait until it answers.
+    /// Respond later, from any thread, through the responder (a query to a remote store, say).
+    /// Later requests on the same connection wait until it responds.
     case deferred((HTTPResponder) -> Void)
 }
 
@@ -64,7 +64,7 @@ public struct HTTPResponder: @unchecked Sendable {
 /// Receives a WebSocket connection's messages on the connection's event loop.
 public protocol WebSocketDelegate: AnyObject {
     func webSocketDidOpen(_ connection: Connection)
-    /// Called with `.text` and `.binary` messages only; the transport answers pings and handles
+    /// Called with `.text` and `.binary` messages only; the transport replies to pings and handles
     /// the close handshake itself.
     func webSocket(_ connection: Connection, didReceive message: WebSocketMessage)
     /// Called once when the connection ends, with the close code received or sent (1006 when the
