@@ -37,4 +37,19 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unexpectedReply: "unexpected_reply"
         }
     }
+
+    /// Whether Redis returned NOSCRIPT: its script cache lacks the script (SCRIPT FLUSH, or a
+    /// server that started after the scripts were loaded).
+    var isMissingScript: Bool {
+        if case .server(let message) = self { return message.hasPrefix("NOSCRIPT") }
+        return false
+    }
+
+    /// Whether the command failed because the connection was down or dropped.
+    var isConnectionFailure: Bool {
+        switch self {
+        case .notConnected, .connectionLost: true
+        case .overloaded, .server, .unexpectedReply: false
+        }
+    }
 }

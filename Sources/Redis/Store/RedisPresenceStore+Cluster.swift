@@ -58,12 +58,16 @@ extension RedisPresenceStore {
             shard.run(
                 .releaseOthers, keys: [configuration.stream],
                 arguments: [nodeID, String(configuration.streamMaxLength), Self.wallMsText]
-                    + localDocuments.keys.filter { ring.server(for: $0) == shard.index })
+                    + localDocuments.keys.filter { ring.server(for: $0) == shard.index }
+            ) { [weak shard] result in
+                if case .failure(let error) = result, error.isMissingScript { shard?.dirtyDocuments.insert(documentID) }
+            }
             return
         }
         shard.run(.sync, keys: [configuration.stream], arguments: arguments) { [weak self, weak shard] result in
             guard let self, let shard, case .failure(let error) = result else { return }
             if case .overloaded = error { shard.dirtyDocuments.insert(documentID) }
+            if error.isMissingScript { shard.dirtyDocuments.insert(documentID) }
             self.logger.log(
                 .warning, "writing a document's presence back to Redis failed",
                 metadata: ["document.id": documentID, "error": "\(error)"], limitedBy: Self.writeLogLimiter,

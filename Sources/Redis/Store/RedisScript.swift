@@ -1,6 +1,6 @@
-/// A Lua script run with EVALSHA, falling back to EVAL when the server does not have it cached
-/// (after a restart or SCRIPT FLUSH). Each script does all the writes of one operation, so a crash
-/// or a lost connection leaves nothing half-written.
+/// A Lua script run with EVALSHA. `RedisShard` loads every script with SCRIPT LOAD on each new
+/// connection, before the first EVALSHA. Each script does all the writes of one operation, so a
+/// crash or a lost connection leaves nothing half-written.
 ///
 /// The scripts build the key names of `RedisKeys` themselves. Standalone Redis allows that and Redis
 /// Cluster does not, so the gateway shards over several servers with `urls` instead.

@@ -20,6 +20,9 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
     var awaitingFirstHeartbeat = true
     /// Documents whose writes failed while the connection was up; written back on the next tick.
     var dirtyDocuments: Set<String> = []
+    /// True while SCRIPT LOAD commands are awaiting replies, so that a burst of NOSCRIPT replies
+    /// loads the scripts once.
+    private var loadingScripts = false
 
     init(index: Int, address: RedisServerAddress, store: RedisPresenceStore, configuration: RedisStoreConfiguration,
          loop: EventLoop, metrics: RedisMetrics, logger: Logger) {
@@ -53,18 +56,43 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
         subscriber.connection.close()
     }
 
-    /// Runs `script` with EVALSHA, and with EVAL when the server has not cached it.
+    /// Runs `script` with EVALSHA.
+    ///
+    /// A NOSCRIPT reply goes to `completion` as a `.server` error and is not retried with EVAL,
+    /// because a retry would reach Redis after the commands sent behind it and apply one user's
+    /// writes out of order (a store after its remove leaves the user present). The callers write
+    /// the document again from the local copy instead. A NOSCRIPT also loads every script again.
     func run(
         _ script: RedisScript, keys: [String], arguments: [String],
         completion: ((Result<RedisReply, RedisError>) -> Void)? = nil
     ) {
         let tail = [String(keys.count)] + keys + arguments
         commands.send(["EVALSHA", script.sha] + tail) { [weak self] result in
-            if case .failure(.server(let message)) = result, message.hasPrefix("NOSCRIPT"), let self {
-                self.commands.send(["EVAL", script.source] + tail, completion: completion)
-                return
+            if case .failure(let error) = result, error.isMissingScript {
+                self?.loadScripts()
             }
             completion?(result)
+        }
+    }
+
+    /// Sends SCRIPT LOAD for every script, unless a load is already in flight. Redis runs the
+    /// commands of one connection in order, so every EVALSHA sent after this on the same
+    /// connection finds its script, unless the script cache is flushed again.
+    private func loadScripts() {
+        guard !loadingScripts else { return }
+        loadingScripts = true
+        var remaining = RedisScript.all.count
+        for script in RedisScript.all {
+            commands.send(["SCRIPT", "LOAD", script.source]) { [weak self] result in
+                guard let self else { return }
+                remaining -= 1
+                if remaining == 0 { self.loadingScripts = false }
+                if case .failure(let error) = result, !error.isConnectionFailure {
+                    self.store.logger.warning(
+                        "loading a Lua script into Redis failed",
+                        metadata: ["redis.shard": "\(self.index)", "script": script.name, "error": "\(error)"])
+                }
+            }
         }
     }
 
@@ -72,6 +100,10 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
 
     func redisConnectionDidConnect(_ connection: RedisConnection) {
         awaitingFirstHeartbeat = true
+        // A new connection may reach a server with an empty script cache (a fresh start or a
+        // restart). Loading the scripts before the first EVALSHA keeps every write in order.
+        loadingScripts = false
+        loadScripts()
         store.shardDidConnect(self)
     }
 
