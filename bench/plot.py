@@ -2,9 +2,9 @@
 """Draw the latency distributions of the busy-room runs of both servers from presence-bench JSON.
 
 Usage: plot.py RESULTS_DIR [--output docs/images/latency.png]
-Each panel is one scenario (busy-room, busy-room-batched, many-rooms); each line is one run's
-latency from sending a cursor position to receiving it, as the share of events delivered within a
-time, from the histogram presence-bench stores in its JSON.
+Each panel is one scenario: busy-room, busy-room-batched or many-rooms. Each line is one run's
+latency from sending a cursor position to receiving it, drawn as the share of events delivered
+within each time. The data are the histograms that presence-bench stores in its JSON.
 """
 import argparse
 import json
@@ -69,7 +69,7 @@ def main():
         axis.set_ylabel("share of delivered cursor events")
         axis.set_ylim(0, 1.01)
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(loc="lower right")
+        axis.legend(loc="upper left")
     machine = runs[names[0]][0][2]["machine"]
     figure.suptitle(f"presence-bench latency, {machine['online_cpus']} x {machine['cpu_model']}, one line per run", fontsize=10)
     figure.tight_layout()

@@ -99,7 +99,8 @@ def median(values):
 
 def summarize(groups):
     summary = {}
-    for name, servers in groups.items():
+    order = list(METRICS)
+    for name, servers in sorted(groups.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0])):
         metrics = METRICS.get(name, [])
         entry = {"runs": {server: len(documents) for server, documents in servers.items()}, "metrics": {}}
         first = next(iter(servers.values()))[0]

@@ -1,6 +1,6 @@
 /// A JSON document for the `--json` report, with object keys kept in insertion order so that
 /// reports from different runs diff cleanly.
-enum BenchJSON {
+enum BenchJSON: Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -25,7 +25,7 @@ enum BenchJSON {
         case .double(let value): output += value.isFinite ? formatDecimal(value, digits: 6, trimZeros: true) : "null"
         case .string(let value): Self.appendQuoted(value, to: &output)
         case .array(let items):
-            if items.allSatisfy(\.isScalar) {
+            if items.allSatisfy({ $0.isScalar }) {
                 output += "["
                 for (index, item) in items.enumerated() {
                     if index > 0 { output += ", " }

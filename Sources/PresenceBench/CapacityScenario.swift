@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// capacity: busy-room runs of growing size until one misses a final position or its p99 latency
-/// passes the limit; reports the largest delivered-events-per-second rate a passing run sustained.
+/// The capacity scenario: busy-room runs of growing size, until one misses a final position or its
+/// p99 latency passes the limit. It reports the largest delivered-events-per-second rate of a
+/// passing run.
 enum CapacityScenario {
     static func run(options: BenchOptions, endpoints: [ServerEndpoint], watch: ProcessWatch, into report: inout Report) throws(BenchError) {
         let firstMembers = options.members ?? 100

@@ -66,8 +66,8 @@ enum ChurnScenario {
     }
 }
 
-/// Compares each member's view with the membership the generator knows to be true: every slot that
-/// received its snapshot and has not left or dropped since.
+/// Comparison of each member's view with the true membership, which is every slot that received
+/// its snapshot and has not left or dropped since.
 private struct ViewCheck {
     var members = 0
     var matching = 0

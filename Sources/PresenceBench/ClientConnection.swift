@@ -21,7 +21,7 @@ struct ConnectionID: Hashable {
     }
 }
 
-/// Why a connection ended without the workload asking for it.
+/// The cause of a connection ending without a close request from the workload.
 enum ConnectionFailure: Error, CustomStringConvertible {
     case connectFailed(errno: Int32)
     case upgradeRejected(String)
@@ -58,9 +58,10 @@ enum ConnectionFailure: Error, CustomStringConvertible {
     }
 }
 
-/// How the generator ends a connection.
+/// The way the generator ends a connection.
 enum CloseMode {
-    /// Sends a close frame with code 1000 and closes the socket when the server answers.
+    /// Sends a close frame with code 1000 and closes the socket when the server's close frame or
+    /// end of stream arrives.
     case graceful
     /// Resets the TCP connection (SO_LINGER 0) without a close frame, as when a browser's
     /// process dies.
@@ -98,7 +99,7 @@ final class ClientConnection {
     /// The payload of an unfinished fragmented message.
     var fragments: [UInt8] = []
     var watchesWritable = false
-    /// Whether this connection holds one of the loop's connect slots (connecting or upgrading).
+    /// Whether this connection counts against the loop's connect concurrency (connecting or upgrading).
     var holdsConnectSlot = false
 
     init(id: ConnectionID, tag: Int, endpointIndex: Int) {
@@ -120,7 +121,7 @@ final class ClientConnection {
     var pendingOutboundBytes: Int { outbound.count - outboundStart }
 }
 
-/// The text of an errno value, such as "Connection refused (errno 111)".
+/// Formats an errno value as text, such as "Connection refused (errno 111)".
 func errorText(_ code: Int32) -> String {
     let message = strerror(code).map { String(cString: $0) } ?? "unknown error"
     return "\(message) (errno \(code))"

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// What one loop saw and did, merged across loops at the end of a run.
+/// Traffic and failure counts of one loop, merged across loops at the end of a run.
 struct LoopCounters {
     var messagesReceived = 0
     var bytesReceived = 0

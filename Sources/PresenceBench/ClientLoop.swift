@@ -9,11 +9,11 @@ import Glibc
 protocol LoopWorkload: AnyObject {
     /// Runs once before the loop's first wait, to open the initial connections.
     func start(loop: ClientLoop)
-    /// The upgrade of `connection` succeeded; the workload may send its join now.
+    /// Handles a finished upgrade of `connection`, typically by sending the join.
     func connectionOpened(_ connection: ConnectionID, tag: Int, loop: ClientLoop)
-    /// A text or binary message arrived. `text` is valid only during the call.
+    /// Handles a text or binary message. `text` is valid only during the call.
     func messageReceived(_ text: UnsafeRawBufferPointer, connection: ConnectionID, tag: Int, loop: ClientLoop)
-    /// `connection` ended without the workload closing it.
+    /// Handles the end of `connection` when the workload did not close it.
     func connectionFailed(_ connection: ConnectionID, tag: Int, failure: ConnectionFailure, loop: ClientLoop)
     /// Runs due work and returns the run clock time of the next due work, or nil for none.
     func tick(nowUs: UInt64, phase: RunPhase, loop: ClientLoop) -> UInt64?
@@ -21,7 +21,7 @@ protocol LoopWorkload: AnyObject {
 
 /// One epoll loop that drives many client connections on one thread.
 ///
-/// The loop and its workload are owned by the loop's thread from `run()` until it returns; the
+/// The loop and its workload belong to the loop's thread from `run()` until it returns. The
 /// coordinator reads their counters only after joining that thread.
 final class ClientLoop {
     let index: Int
@@ -38,7 +38,7 @@ final class ClientLoop {
     private var nextSourceAddress = 0
     /// A connection whose unsent bytes pass this bound is failed with `sendQueueFull`.
     static let maxQueuedBytes = 4 << 20
-    /// Time the servers get to answer the close frames sent when a run ends, in seconds.
+    /// Time the servers get to reply to the close frames sent when a run ends, in seconds.
     static let closeTimeoutSeconds = 3.0
     private static let readChunkBytes = 256 << 10
 
@@ -46,7 +46,7 @@ final class ClientLoop {
     var workload: LoopWorkload?
     var counters = LoopCounters()
 
-    private let epollFD: Int32
+    let epollFD: Int32
     private(set) var connections: [ClientConnection?] = []
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
@@ -58,7 +58,8 @@ final class ClientLoop {
     /// Set once the run has ended, after which failures are no longer counted or reported.
     private var isShuttingDown = false
     let readBuffer: UnsafeMutableRawBufferPointer
-    private var frameBuffer: [UInt8] = []
+    /// Scratch space for encoding one outgoing frame, reused to avoid an allocation per send.
+    var frameBuffer: [UInt8] = []
 
     init(
         index: Int, control: RunControl, endpoints: [ServerEndpoint], seed: UInt64, connectConcurrency: Int,
@@ -83,8 +84,6 @@ final class ClientLoop {
         Glibc.close(epollFD)
         readBuffer.deallocate()
     }
-
-    var openConnectionCount: Int { connections.lazy.compactMap { $0 }.filter(\.isOpen).count }
 
     /// Records that a message the scenario waits on arrived, for the coordinator's quiet check.
     func markActivity() {
@@ -126,7 +125,7 @@ final class ClientLoop {
     }
 
     /// Closes every connection with a close frame and waits up to `closeTimeoutSeconds` for the
-    /// servers to close first, as RFC 6455 section 7.1.1 asks. The side that closes TCP first keeps
+    /// servers to close TCP first, as RFC 6455 section 7.1.1 recommends. The side that closes TCP first keeps
     /// the port in TIME_WAIT for a minute, and thousands of those on the generator's side would
     /// slow the next run's connects. Connections still open at the deadline are closed at once.
     private func closeAll(events: inout [clinux_ready_event]) {
@@ -279,78 +278,6 @@ final class ClientLoop {
         }
     }
 
-    // MARK: - Sending
-
-    /// Sends one masked text frame; returns false when the connection is not open.
-    @discardableResult
-    func sendText(_ payload: UnsafeRawBufferPointer, on id: ConnectionID) -> Bool {
-        guard let connection = connection(id), connection.isOpen else { return false }
-        sendFrame(.text, payload: payload, on: connection)
-        counters.messagesSent += 1
-        return true
-    }
-
-    func sendFrame(_ opcode: WebSocketClientCodec.Opcode, payload: UnsafeRawBufferPointer, on connection: ClientConnection) {
-        frameBuffer.removeAll(keepingCapacity: true)
-        let maskKey = UInt32(truncatingIfNeeded: random.next())
-        WebSocketClientCodec.appendMaskedFrame(opcode: opcode, payload: payload, maskKey: maskKey, to: &frameBuffer)
-        let frame = frameBuffer
-        frame.withUnsafeBytes { write($0, to: connection) }
-    }
-
-    /// Writes `bytes` now if nothing is queued ahead of them, and queues what the socket does not take.
-    private func write(_ bytes: UnsafeRawBufferPointer, to connection: ClientConnection) {
-        var written = 0
-        if connection.pendingOutboundBytes == 0 {
-            let result = send(connection.fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
-            if result < 0 && errno != EAGAIN && errno != EINTR {
-                fail(connection, .socketError(errno: errno))
-                return
-            }
-            written = max(0, result)
-            counters.bytesSent += written
-            if written == bytes.count { return }
-        }
-        connection.outbound.append(contentsOf: bytes[written...])
-        guard connection.pendingOutboundBytes <= Self.maxQueuedBytes else {
-            fail(connection, .sendQueueFull(bytes: connection.pendingOutboundBytes))
-            return
-        }
-        if !connection.watchesWritable { updateInterest(connection) }
-    }
-
-    private func flush(_ connection: ClientConnection) {
-        while connection.pendingOutboundBytes > 0 {
-            let result = connection.outbound.withUnsafeBytes { bytes in
-                send(connection.fd, bytes.baseAddress! + connection.outboundStart, connection.pendingOutboundBytes, Int32(MSG_NOSIGNAL))
-            }
-            if result < 0 {
-                if errno == EAGAIN { break }
-                if errno == EINTR { continue }
-                fail(connection, .socketError(errno: errno))
-                return
-            }
-            connection.outboundStart += result
-            counters.bytesSent += result
-        }
-        if connection.pendingOutboundBytes == 0 {
-            connection.outbound.removeAll(keepingCapacity: connection.outbound.capacity <= 4096)
-            connection.outboundStart = 0
-        } else if connection.outboundStart > 65536 {
-            connection.outbound.removeFirst(connection.outboundStart)
-            connection.outboundStart = 0
-        }
-        updateInterest(connection)
-    }
-
-    private func updateInterest(_ connection: ClientConnection) {
-        let wantsWritable = connection.pendingOutboundBytes > 0
-        guard wantsWritable != connection.watchesWritable else { return }
-        connection.watchesWritable = wantsWritable
-        let interest = CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | (wantsWritable ? CLINUX_EPOLLOUT : 0)
-        _ = clinux_epoll_ctl(epollFD, CLINUX_EPOLL_CTL_MOD, connection.fd, interest, connection.id.epollData)
-    }
-
     // MARK: - Closing
 
     /// Ends a connection on the workload's request; the workload hears nothing more of it.
@@ -369,7 +296,7 @@ final class ClientLoop {
         release(connection)
     }
 
-    /// Fails a connection: closes it now and tells the workload after the current event.
+    /// Closes a failed connection now and reports the failure to the workload after the current event.
     func fail(_ connection: ClientConnection, _ failure: ConnectionFailure) {
         guard !connection.isClosed else { return }
         if !isShuttingDown {

@@ -116,7 +116,7 @@ enum EventScanner {
         }
     }
 
-    /// The `code` and `message` of an error message, as raw JSON string contents.
+    /// Extracts the `code` and `message` of an error message, as raw JSON string contents.
     static func errorDescription(in text: UnsafeRawBufferPointer) -> String {
         func field(_ key: [UInt8]) -> String {
             guard let start = find(key, in: text, from: 0).map({ $0 + key.count }),
@@ -128,7 +128,7 @@ enum EventScanner {
     }
 
     /// Parses the decimal digits of a user id after `prefixLength` leading bytes, such as 1234 in
-    /// `u1234`; returns nil when anything but digits follows the prefix.
+    /// `u1234`. Returns nil when anything but digits follows the prefix.
     static func userNumber(_ userID: UnsafeRawBufferPointer, prefixLength: Int) -> Int? {
         guard userID.count > prefixLength, userID.count - prefixLength <= 18 else { return nil }
         var value = 0
@@ -142,8 +142,8 @@ enum EventScanner {
 
     // MARK: - Byte search
 
-    /// The index of the first occurrence of `pattern` at or after `start`, found with memchr on the
-    /// pattern's first byte and a compare of the rest.
+    /// Finds the first occurrence of `pattern` at or after `start` with memchr on the pattern's first
+    /// byte and a compare of the rest, and returns its index.
     static func find(_ pattern: [UInt8], in text: UnsafeRawBufferPointer, from start: Int) -> Int? {
         guard let base = text.baseAddress, !pattern.isEmpty else { return nil }
         let last = text.count - pattern.count
@@ -166,8 +166,8 @@ enum EventScanner {
         return true
     }
 
-    /// The index of the closing quote of a JSON string whose contents start at `start`, skipping
-    /// escaped characters.
+    /// Finds the closing quote of a JSON string whose contents start at `start`, skipping escaped
+    /// characters, and returns its index.
     private static func endOfString(in text: UnsafeRawBufferPointer, from start: Int) -> Int? {
         var index = start
         while index < text.count {

@@ -2,7 +2,7 @@
 /// then only read.
 ///
 /// Client `g` is user `u<g>` in document `g % documents`. With a window, the clients open at
-/// seeded random times within it after the coordinator enters `measuring`; without one, they all
+/// seeded random times within it after the coordinator enters `measuring`. Without one, they all
 /// open at once when the loop starts.
 final class JoinWorkload: LoopWorkload {
     let control: RunControl

@@ -1,6 +1,6 @@
 /// A log-linear histogram of durations in microseconds with a fixed size of about 21 KiB.
 ///
-/// Values below 128 µs have their own bucket; above that each power of two is split into 64
+/// Values below 128 µs have their own bucket. Above that, each power of two is split into 64
 /// buckets, so a reported percentile is at most 1.6 % above the true sample. The maximum is exact.
 struct LatencyHistogram {
     private static let exactLimit: UInt64 = 128
@@ -27,8 +27,8 @@ struct LatencyHistogram {
         maximum = max(maximum, other.maximum)
     }
 
-    /// The smallest bucket upper bound at or below which `fraction` of the samples fall, or 0 when
-    /// there are none. `fraction` 1.0 returns the exact maximum.
+    /// Returns the smallest bucket upper bound at or below which `fraction` of the samples fall, or
+    /// 0 when there are none. `fraction` 1.0 returns the exact maximum.
     func percentile(_ fraction: Double) -> UInt64 {
         guard total > 0 else { return 0 }
         if fraction >= 1.0 { return maximum }

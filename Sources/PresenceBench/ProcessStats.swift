@@ -23,7 +23,7 @@ struct ProcessSample {
         // Fields after the command name, which is in parentheses and may itself contain spaces.
         guard let close = stat.lastIndex(of: ")") else { throw BenchError("/proc/\(pid)/stat has no command field") }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // fields[0] is the state (field 3 in proc(5)); utime and stime are fields 14 and 15.
+        // fields[0] is the state, field 3 in proc(5), so utime and stime (fields 14 and 15) are at 11 and 12.
         guard fields.count > 13, let userTicks = Double(fields[11]), let systemTicks = Double(fields[12]) else {
             throw BenchError("/proc/\(pid)/stat has an unexpected layout")
         }
@@ -58,7 +58,7 @@ struct ProcessSample {
 struct ProcessWatch {
     let serverPIDs: [Int32]
 
-    /// The servers' summed sample, or nil when no `--server-pid` was given.
+    /// Samples every server and returns their sum, or nil when no `--server-pid` was given.
     func sampleServers() throws(BenchError) -> ProcessSample? {
         guard !serverPIDs.isEmpty else { return nil }
         var total = ProcessSample(cpuSeconds: 0, residentKiB: 0, peakResidentKiB: 0, threads: 0)

@@ -103,10 +103,10 @@ struct Report {
         .object([
             ("scenario", .string(scenario.rawValue)),
             ("server", .string(options.label)),
-            ("urls", .array(options.urls.map(BenchJSON.string))),
+            ("urls", .array(options.urls.map { .string($0) })),
             ("seed", .int(Int(truncatingIfNeeded: options.seed))),
             ("threads", .int(options.threads)),
-            ("batch_ms", options.batchMs.map(BenchJSON.int) ?? .null),
+            ("batch_ms", options.batchMs.map { .int($0) } ?? .null),
             ("parameters", .object(parameters)),
             ("machine", .object([
                 ("online_cpus", .int(machine.onlineCPUs)),
@@ -115,7 +115,7 @@ struct Report {
                 ("load_average_1m", .double(machine.loadAverage)),
             ])),
             ("results", .object(rows.map { ($0.key, $0.value) })),
-            ("warnings", .array(warnings.map(BenchJSON.string))),
+            ("warnings", .array(warnings.map { .string($0) })),
         ] + details)
     }
 

@@ -1,4 +1,4 @@
-/// What one room run measured, merged over its loops.
+/// Measurements of one room run, merged over its loops.
 struct RoomStepResult {
     var layout: RoomLayout
     var joinedClients = 0
@@ -127,28 +127,35 @@ enum RoomScenario {
     /// Adds a room run's rows to `report`.
     static func describe(_ result: RoomStepResult, in report: inout Report) {
         let layout = result.layout
-        report.parameters += [
+        let parameters: [(String, BenchJSON)] = [
             ("documents", .int(layout.documents)), ("members_per_document", .int(layout.members)),
             ("movers_per_document", .int(layout.movers)), ("rate_hz", .double(layout.rate)),
         ]
+        report.parameters.append(contentsOf: parameters)
+
         report.add("clients_joined", "clients joined", result.joinedClients, unit: "of \(layout.clientCount)")
         report.add("join_seconds", "time to join all", result.joinSeconds, digits: 2, unit: "s")
+
         report.add("positions_sent", "positions sent", result.positionsSent)
         report.add("events_delivered", "cursor events delivered", result.delivered)
         report.add("events_expected", "cursor events expected without throttling", result.expectedDeliveries)
         report.add("delivered_per_second", "delivered events per second", result.deliveredPerSecond, digits: 0)
         report.add("final_positions_delivered", "final positions delivered", result.finalDelivered, unit: "of \(result.finalPairs)")
         report.add("all_final_positions_delivered", "every final position delivered", result.allFinalsDelivered)
+
         report.addLatency("latency", "latency", result.latency)
         if let perMillion = result.serverCPUPerMillion {
             report.add("server_cpu_seconds_per_million", "server CPU per million delivered", perMillion, digits: 2, unit: "s")
         }
+
         report.addProcessUsage(server: result.server, generator: result.generator, wallSeconds: result.windowSeconds)
         report.add("generator_max_send_lag_ms", "generator max send lag", Double(result.maxSendLagUs) / 1000, digits: 2, unit: "ms")
+
         report.add("reordered_events", "events older than one already seen", result.reordered)
         report.add("unexpected_events", "events from unexpected users", result.unexpected)
         report.add("server_errors", "error events from the server", result.serverErrors)
         report.addCounters(result.counters)
+
         if !result.drained { report.warnings.append("events were still arriving 20 s after the moves stopped") }
         if result.malformed > 0 { report.warnings.append("\(result.malformed) CursorMoved events lacked a user id, line or offset") }
         for example in result.serverErrorExamples { report.warnings.append("server error: \(example)") }

@@ -17,8 +17,8 @@ struct RoomLayout {
 /// Client `g` (0 ..< documents × members) is user `u<g>` in document `g / members`, with rank
 /// `g % members`; ranks below `movers` move. Loop `i` of `n` owns the clients with `g % n == i`.
 /// A cursor carries the mover's sequence number (from 1) as `line` and the low 32 bits of the run
-/// clock in microseconds at sending as `offset`, so a receiver computes latency from the event
-/// alone and knows whether it holds the mover's final position.
+/// clock in microseconds at sending as `offset`. A receiver thus computes latency from the event
+/// alone and can tell whether it received the mover's final position.
 final class RoomWorkload: LoopWorkload {
     let layout: RoomLayout
     let control: RunControl
@@ -160,9 +160,6 @@ final class RoomWorkload: LoopWorkload {
         }
     }
 
-    /// Clients of this loop that received their snapshot.
-    var joinedCount: Int { joined.lazy.filter { $0 }.count }
-
-    /// Whether local client `local` received its snapshot.
+    /// Returns whether local client `local` received its snapshot.
     func hasJoined(_ local: Int) -> Bool { joined[local] }
 }

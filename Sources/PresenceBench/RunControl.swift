@@ -59,7 +59,7 @@ final class RunControl: Sendable {
         lastActivityUs.store(now, ordering: .relaxed)
     }
 
-    /// Polls `condition` every 10 ms until it holds or `timeoutSeconds` pass; returns whether it held.
+    /// Polls `condition` every 10 ms until it is true or `timeoutSeconds` pass, and returns whether it became true.
     func wait(timeoutSeconds: Double, until condition: () -> Bool) -> Bool {
         let deadline = clock.nowUs() + UInt64(timeoutSeconds * 1_000_000)
         while !condition() {

@@ -39,7 +39,7 @@ enum WebSocketClientCodec {
     private static let acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     /// Builds the upgrade request for `path` (which may carry a query such as `?batch_ms=20`) and
-    /// the `Sec-WebSocket-Accept` value the server must answer with. `key` is 16 random bytes.
+    /// the `Sec-WebSocket-Accept` value the server's response must contain. `key` is 16 random bytes.
     static func handshake(hostHeader: String, path: String, key: [UInt8]) -> Handshake {
         let encodedKey = Base64.encode(key)
         let request = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -19,14 +19,14 @@ final class WebSocketClientCodecTests: XCTestCase {
     func testResponseParserChecksStatusAndAccept() {
         let good = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nsec-websocket-accept: abc=\r\n\r\nrest"
         let wrongAccept = "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: xyz=\r\n\r\n"
-        let refused = "HTTP/1.1 503 Service Unavailable\r\n\r\n"
+        let unavailable = "HTTP/1.1 503 Service Unavailable\r\n\r\n"
         func parse(_ text: String) -> WebSocketClientCodec.ResponseResult {
             Array(text.utf8).withUnsafeBytes { WebSocketClientCodec.parseResponse($0, expectedAccept: "abc=") }
         }
         guard case .accepted(let length) = parse(good) else { return XCTFail("valid response was not accepted") }
         XCTAssertEqual(length, good.utf8.count - 4)
         guard case .rejected = parse(wrongAccept) else { return XCTFail("wrong accept value was not rejected") }
-        guard case .rejected = parse(refused) else { return XCTFail("503 was not rejected") }
+        guard case .rejected = parse(unavailable) else { return XCTFail("503 was not rejected") }
         guard case .incomplete = parse("HTTP/1.1 101 Switching") else { return XCTFail("partial head was not incomplete") }
     }
 
