@@ -1,4 +1,4 @@
-/// Why a request head was rejected, with the status code of the response.
+/// A rejection of a request head, with the status code of the response.
 public struct HTTPParseError: Error, Sendable, Equatable {
     /// 400 for a malformed head, 431 for one over the size limit, 505 for another HTTP version.
     public let status: Int

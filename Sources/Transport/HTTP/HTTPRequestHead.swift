@@ -33,13 +33,13 @@ public struct HTTPRequestHead: Sendable, Equatable {
         return items
     }
 
-    /// The first value of a header, matched without regard to case.
+    /// Returns the first value of a header, matched without regard to case.
     public func header(_ name: String) -> String? {
         for field in headers where field.name.lowercased() == name.lowercased() { return field.value }
         return nil
     }
 
-    /// Whether a comma-separated header (such as `Connection`) lists `token`, ignoring case.
+    /// Returns whether a comma-separated header (such as `Connection`) lists `token`, ignoring case.
     public func headerContainsToken(_ name: String, _ token: String) -> Bool {
         let wanted = token.lowercased()
         for field in headers where field.name.lowercased() == name.lowercased() {

@@ -10,7 +10,7 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
-    /// A plain-text response whose body ends with a newline.
+    /// Returns a plain-text response whose body ends with a newline.
     public static func text(_ status: Int, _ message: String, headers: [(name: String, value: String)] = []) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers,
                      body: Array((message + "\n").utf8))

@@ -43,7 +43,7 @@ public final class EventLoop: @unchecked Sendable {
     private var readyEvents = [clinux_ready_event](repeating: clinux_ready_event(), count: 256)
 
     /// A scratch buffer for socket reads, shared by every connection of this loop so that an idle
-    /// connection holds no read buffer of its own.
+    /// connection keeps no read buffer of its own.
     public var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(index: Int) throws(TransportError) {

@@ -28,7 +28,7 @@ public final class EventLoopGroup: Sendable {
         for _ in loops { started.wait() }
     }
 
-    /// The loop that owns `key` (a document id, say), the same for the same key on every call.
+    /// Returns the loop that owns `key` (a document id, say), the same for the same key on every call.
     public func loop(forKey key: String) -> EventLoop {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in key.utf8 {

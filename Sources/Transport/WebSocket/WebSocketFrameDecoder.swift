@@ -92,7 +92,7 @@ public struct WebSocketFrameDecoder: Sendable {
         try result.get()
     }
 
-    /// The full header length once enough bytes are known, or nil.
+    /// Returns the full header length once enough bytes are known, or nil.
     private func headerLength() -> Int? {
         guard header.count >= 2 else { return nil }
         let masked = header[1] & 0x80 != 0

@@ -20,7 +20,7 @@ public enum WebSocketFrameEncoder {
         return out
     }
 
-    /// A close frame with `code` and a reason truncated to fit the 125-byte control payload limit
+    /// Returns a close frame with `code` and a reason truncated to fit the 125-byte control payload limit
     /// without splitting a UTF-8 sequence.
     public static func closeFrame(code: UInt16, reason: String) -> [UInt8] {
         var payload: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]
