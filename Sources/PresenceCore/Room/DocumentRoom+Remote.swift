@@ -93,6 +93,9 @@ extension DocumentRoom {
     }
 
     /// Returns true, and records the member, when its snapshot must wait for the first load.
+    // NOTE: with two fresh nodes and 200 joins at once, members on one node miss users who joined
+    // on the other during the burst (presence-bench churn, --duration 1, --seed 1). Suspected: relayed
+    // joins that arrive while this first load is in flight are lost; not yet confirmed.
     func deferSnapshot(to member: MemberID) -> Bool {
         guard remote.isLoading else { return false }
         if !remote.awaitingSnapshot.contains(member) {
