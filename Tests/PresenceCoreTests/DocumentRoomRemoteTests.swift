@@ -213,6 +213,66 @@ final class DocumentRoomRemoteTests: XCTestCase {
         XCTAssertEqual(harness.output.messages(for: 2).count, 1)
     }
 
+    func testFirstLoadKeepsJoinsRelayedWhileItWasInFlight() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        harness.room.beginRemoteLoad()
+        try harness.join(1, "u1")
+        harness.room.remoteLoadSent(id: 7)
+        let early = remotePresence("early", clock: harness.clock)
+        let late = remotePresence("late", clock: harness.clock)
+        harness.room.applyRemote(.userJoined(late), from: "gw-b")
+
+        // The load read Redis before `late` was written there.
+        harness.room.reconcileRemote(users: [early], holders: ["early": ["gw-b"]], loadID: 7)
+        guard case .snapshot(_, let users) = harness.output.messages(for: 1).first else {
+            return XCTFail("the held snapshot should arrive after the load")
+        }
+        XCTAssertEqual(users.map(\.userID), ["u1", "late", "early"], "in the order the room learnt of them")
+        XCTAssertEqual(harness.output.messages(for: 1).count, 1, "no join or leave after the snapshot")
+    }
+
+    func testLoadAppliesRelayedEventsInOrderWithoutFlicker() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        try harness.join(1, "u1")
+        let stays = remotePresence("stays", clock: harness.clock)
+        let leaves = remotePresence("leaves", clock: harness.clock)
+        harness.room.applyRemote(.userJoined(stays), from: "gw-b")
+        harness.room.applyRemote(.userJoined(leaves), from: "gw-b")
+        harness.room.remoteLoadSent(id: 1)
+        let joins = remotePresence("joins", clock: harness.clock)
+        harness.room.applyRemote(.userJoined(joins), from: "gw-c")
+        harness.room.applyRemote(.userLeft(userID: "leaves"), from: "gw-b")
+        let cursor = CursorPosition(line: 3, column: 1, offset: 31)
+        harness.room.applyRemote(.cursorMoved(userID: "stays", cursor: cursor, selection: nil), from: "gw-b")
+        harness.output.clear()
+
+        // The load read Redis before all three events.
+        harness.room.reconcileRemote(
+            users: [stays, leaves], holders: ["stays": ["gw-b"], "leaves": ["gw-b"]], loadID: 1)
+        XCTAssertEqual(harness.events(for: 1), [], "the members already saw every change")
+        XCTAssertEqual(harness.room.allUsers.map(\.userID), ["u1", "stays", "joins"])
+        XCTAssertEqual(harness.room.allUsers.last(where: { $0.userID == "stays" })?.cursor, cursor)
+
+        harness.room.applyRemote(.userLeft(userID: "joins"), from: "gw-c")
+        harness.room.reconcileRemote(users: [stays], holders: ["stays": ["gw-b"]], loadID: 2)
+        XCTAssertEqual(harness.events(for: 1), [.userLeft(userID: "joins")], "an unmarked load replays nothing")
+    }
+
+    func testFailedLoadStopsTheJournal() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        try harness.join(1, "u1")
+        harness.room.remoteLoadSent(id: 1)
+        harness.room.remoteLoadFailed(id: 1)
+        let gone = remotePresence("gone", clock: harness.clock)
+        harness.room.applyRemote(.userJoined(gone), from: "gw-b")
+        harness.room.applyRemote(.userLeft(userID: "gone"), from: "gw-b")
+        harness.output.clear()
+
+        let fresh = remotePresence("fresh", clock: harness.clock)
+        harness.room.reconcileRemote(users: [fresh], holders: ["fresh": ["gw-b"]], loadID: 1)
+        XCTAssertEqual(harness.events(for: 1), [.userJoined(fresh)])
+    }
+
     func testDroppedNodeReleasesItsUsers() throws {
         let harness = RoomHarness()
         try harness.join(1, "u1")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the multi-node tests: redis-server and two or three gateway processes per test class, all on
 # free loopback ports, with the gateway binary in PRESENCE_GATEWAY_BIN (default
-# .build/debug/presence-gateway, relative to the repository root). Prints `N passed, N failed`.
+# .build/debug/presence-gateway, relative to the repository root) and the load generator in
+# PRESENCE_BENCH_BIN (default .build/release/presence-bench). Prints `N passed, N failed`.
 # `-k NAME` runs only the tests whose name contains NAME.
 set -euo pipefail
 

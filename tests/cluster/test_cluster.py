@@ -6,6 +6,10 @@ small (NODE_TIMEOUT_MS) so that the crash scenarios finish in seconds.
 
 import asyncio
 import json
+import os
+import pathlib
+import subprocess
+import tempfile
 import time
 import unittest
 import uuid
@@ -16,6 +20,8 @@ from support import (
 USER_FIELDS = {"user_id", "document_id", "workspace_id", "name", "avatar_url", "color", "state", "cursor",
                "selection", "connected_at", "last_active_at", "last_cursor_update"}
 STREAM_FIELDS = {"type", "user_id", "document_id", "workspace_id", "timestamp"}
+REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
+BENCH_BINARY = (REPOSITORY / os.environ.get("PRESENCE_BENCH_BIN", ".build/release/presence-bench")).resolve()
 
 
 class ClusterCase(unittest.IsolatedAsyncioTestCase):
@@ -311,6 +317,28 @@ class ShutdownTests(ClusterCase):
         self.assertIsNone(self.redis.command("ZSCORE", "presence:nodes", "gw-stop"))
         self.assertEqual(sorted(hash_of(self.redis, f"presence:{document}:users")), ["stays"])
         self.assertEqual(self.redis.command("HLEN", "presence:node:gw-stop:members"), 0)
+
+
+class BurstTests(ClusterCase):
+    """Two fresh nodes whose rooms all open at once, while relayed joins race each room's first load."""
+
+    node_names = ("gw-burst-a", "gw-burst-b")
+    node_extra = {"log": {"level": "warning"}}
+
+    def test_simultaneous_joins_on_two_nodes_converge(self):
+        if not BENCH_BINARY.exists():
+            self.fail(f"{BENCH_BINARY} not found; build it with `swift build -c release --product presence-bench` "
+                      "or set PRESENCE_BENCH_BIN")
+        with tempfile.TemporaryDirectory(prefix="presence-burst-") as directory:
+            report_path = pathlib.Path(directory) / "churn.json"
+            run = subprocess.run(
+                [str(BENCH_BINARY), "churn", "--url", self.nodes[0].ws_url, "--url", self.nodes[1].ws_url,
+                 "--connections", "200", "--documents", "10", "--rate", "50", "--duration", "1", "--hold", "3",
+                 "--seed", "1", "--json", str(report_path)],
+                capture_output=True, text=True, timeout=60)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            report = json.loads(report_path.read_text())
+        self.assertTrue(report["results"]["all_views_match"], f"views differ from the truth:\n{run.stdout}")
 
 
 class ShardingTests(ClusterCase):

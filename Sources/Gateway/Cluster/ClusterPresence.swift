@@ -16,7 +16,7 @@ import Transport
 /// leaves that happened elsewhere meanwhile.
 final class ClusterPresence: RedisPresenceStoreDelegate, RoomRelay, @unchecked Sendable {
     // @unchecked Sendable: `store` is Sendable. `service` is set once in `start` before any room
-    // exists. `liveNodes` and `checkTimerID` are touched only on the store's loop, and
+    // exists. `liveNodes`, `checkTimerID` and `nextLoadID` are touched only on the store's loop, and
     // each `NodeAbsences` only on its client loop.
     let store: RedisPresenceStore
     private let redisLoops: EventLoopGroup
@@ -26,6 +26,8 @@ final class ClusterPresence: RedisPresenceStoreDelegate, RoomRelay, @unchecked S
     /// One record per client loop, each read and written only on its loop.
     private var absences: [NodeAbsences] = []
     private var checkTimerID: UInt64?
+    /// The id of the last load from Redis, counted on the store's loop.
+    private var nextLoadID: UInt64 = 0
 
     /// Creates the store on an event loop of its own, so Redis replies are not read behind client work.
     init(configuration: RedisStoreConfiguration, registry: MetricsRegistry, logger: Logger) throws {
@@ -133,17 +135,24 @@ final class ClusterPresence: RedisPresenceStoreDelegate, RoomRelay, @unchecked S
         }
     }
 
-    /// Reads the document from Redis and makes the owning room match it.
+    /// Reads the document from Redis and makes the owning room match it. Redis may run the read
+    /// before another node's join, while the join's relay message reaches this node before the
+    /// read's reply. So the room first marks where the load was sent among the relayed events, and
+    /// applies the events after the mark on top of what the load read.
     private func load(_ documentID: String) {
+        nextLoadID += 1
+        let loadID = nextLoadID
+        let owner = service.owner(of: documentID)
+        owner.loop.execute { owner.remoteLoadSent(documentID: documentID, loadID: loadID) }
         store.loadDocument(documentID: documentID) { [self] result in
             switch result {
             case .success(let snapshot):
-                let owner = service.owner(of: documentID)
                 let nodeID = store.nodeID
                 owner.loop.execute {
-                    owner.reconcileRemote(documentID: documentID, snapshot: snapshot, selfNodeID: nodeID)
+                    owner.reconcileRemote(documentID: documentID, snapshot: snapshot, selfNodeID: nodeID, loadID: loadID)
                 }
             case .failure(let error):
+                owner.loop.execute { owner.remoteLoadFailed(documentID: documentID, loadID: loadID) }
                 // The next reconnect or subscription loads the document again.
                 logger.warning(
                     "loading a document's presence from Redis failed",

@@ -16,10 +16,20 @@ extension LoopPresence {
         arm(slot)
     }
 
+    /// Marks, in the open room of `documentID`, that the load `loadID` was sent.
+    func remoteLoadSent(documentID: String, loadID: UInt64) {
+        rooms[documentID]?.room.remoteLoadSent(id: loadID)
+    }
+
+    /// Forgets the load `loadID`, which failed.
+    func remoteLoadFailed(documentID: String, loadID: UInt64) {
+        rooms[documentID]?.room.remoteLoadFailed(id: loadID)
+    }
+
     /// Makes the open room of `documentID` match a state loaded from Redis. Nodes that are not
     /// live keep their holdings until `dropMissingNodes` gives up on them, because after Redis lost
     /// its data they may not have written their presence back yet.
-    func reconcileRemote(documentID: String, snapshot: DocumentSnapshot, selfNodeID: String) {
+    func reconcileRemote(documentID: String, snapshot: DocumentSnapshot, selfNodeID: String, loadID: UInt64) {
         guard let slot = rooms[documentID] else { return }
         var holders: [String: Set<String>] = [:]
         for (userID, nodes) in snapshot.holders {
@@ -27,7 +37,8 @@ extension LoopPresence {
             if !others.isEmpty { holders[userID] = others }
         }
         let unverified = slot.room.remoteNodes.subtracting(snapshot.liveNodes)
-        slot.room.reconcileRemote(users: snapshot.users, holders: holders, unverifiedNodes: unverified)
+        slot.room.reconcileRemote(
+            users: snapshot.users, holders: holders, unverifiedNodes: unverified, loadID: loadID)
         arm(slot)
     }
 

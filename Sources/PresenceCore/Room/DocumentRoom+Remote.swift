@@ -6,6 +6,12 @@ public protocol RoomRelay: AnyObject {
     func room(_ room: DocumentRoom, publish event: PresenceEvent)
 }
 
+/// An event another node published, as the room applied it.
+struct RemoteJournalEntry {
+    var event: PresenceEvent
+    var node: String
+}
+
 /// A user present through other gateway nodes.
 struct RemoteUser {
     var presence: UserPresence
@@ -25,6 +31,54 @@ struct RemotePresence {
     /// Members whose snapshot waits for that load, in join order. They receive no events until
     /// then, because the snapshot will contain them.
     var awaitingSnapshot: [MemberID] = []
+    /// Loads from the shared store that were sent and not yet applied: each load's id and the
+    /// sequence number of the first event from other nodes that arrived after it was sent.
+    var pendingLoads: [(id: UInt64, firstSequence: Int)] = []
+    /// The events from other nodes applied since the oldest pending load was sent, oldest first.
+    /// A load may have read the store before some of them were written, so each load's result is
+    /// brought forward by the events that follow its mark.
+    var journal: [RemoteJournalEntry] = []
+    /// The sequence number of `journal[0]`.
+    var journalStart = 0
+
+    /// Maximum number of journal entries. Past it the pending loads are applied as read, without
+    /// the events that followed them, and the next load corrects what that misses.
+    static let journalLimit = 100_000
+
+    /// Appends an applied event to the journal while a load is pending.
+    mutating func record(_ event: PresenceEvent, from node: String) {
+        guard !pendingLoads.isEmpty else { return }
+        guard journal.count < Self.journalLimit else {
+            pendingLoads.removeAll()
+            trimJournal()
+            return
+        }
+        journal.append(RemoteJournalEntry(event: event, node: node))
+    }
+
+    /// Removes the pending load `id` and returns the events that arrived after it was sent. A load
+    /// that is not pending (sent before the room opened, or dropped at the journal limit) gets none.
+    mutating func completeLoad(_ id: UInt64?) -> ArraySlice<RemoteJournalEntry> {
+        guard let id, let index = pendingLoads.firstIndex(where: { $0.id == id }) else { return [] }
+        let first = pendingLoads.remove(at: index).firstSequence
+        let events = journal[(first - journalStart)...]
+        trimJournal()
+        return events
+    }
+
+    /// Drops the journal entries that no pending load needs.
+    mutating func trimJournal() {
+        guard let oldest = pendingLoads.map(\.firstSequence).min() else {
+            journalStart += journal.count
+            journal.removeAll()
+            return
+        }
+        let unneeded = oldest - journalStart
+        if unneeded > 0 {
+            journal.removeFirst(unneeded)
+            journalStart = oldest
+        }
+    }
 
     mutating func remove(_ userID: String) {
         users[userID] = nil
@@ -93,9 +147,6 @@ extension DocumentRoom {
     }
 
     /// Returns true, and records the member, when its snapshot must wait for the first load.
-    // NOTE: with two fresh nodes and 200 joins at once, members on one node miss users who joined
-    // on the other during the burst (presence-bench churn, --duration 1, --seed 1). Suspected: relayed
-    // joins that arrive while this first load is in flight are lost; not yet confirmed.
     func deferSnapshot(to member: MemberID) -> Bool {
         guard remote.isLoading else { return false }
         if !remote.awaitingSnapshot.contains(member) {
@@ -107,6 +158,22 @@ extension DocumentRoom {
     /// Returns whether `member` may receive events: not while its snapshot waits.
     func receivesEvents(_ member: MemberID) -> Bool {
         remote.awaitingSnapshot.isEmpty || !remote.awaitingSnapshot.contains(member)
+    }
+
+    // MARK: - Loads in flight
+
+    /// Marks that a load of this document from the shared store was sent. Call on the room's
+    /// thread in the same order as `applyRemote`: after the events that arrived before the load was
+    /// sent and before those that arrive after. `reconcileRemote` with the same `id` then applies
+    /// those later events on top of what the load read, because the load may have read the store
+    /// before they were written.
+    public func remoteLoadSent(id: UInt64) {
+        remote.pendingLoads.append((id: id, firstSequence: remote.journalStart + remote.journal.count))
+    }
+
+    /// Forgets the pending load `id`, whose read failed.
+    public func remoteLoadFailed(id: UInt64) {
+        _ = remote.completeLoad(id)
     }
 
     // MARK: - Hooks for local joins and leaves
@@ -164,6 +231,7 @@ extension DocumentRoom {
             endOperation()
         }
 
+        remote.record(event, from: node)
         let nowMs = clock.monotonicMs
         switch event {
         case .userJoined(let presence):
@@ -198,9 +266,12 @@ extension DocumentRoom {
     /// events that bring the members up to date. `holders` maps each user to the other nodes that
     /// hold them; users without any are not remote. Holdings of the nodes in `unverifiedNodes`
     /// stay as they are, because the store may not show them yet (a node that has not written its
-    /// presence back after Redis lost its data).
+    /// presence back after Redis lost its data). `loadID` names the load marked with
+    /// `remoteLoadSent`; the events from other nodes that arrived after that mark are applied on top
+    /// of the loaded state, so that a read which preceded a join does not undo it.
     public func reconcileRemote(
-        users: [UserPresence], holders: [String: Set<String>], unverifiedNodes: Set<String> = []
+        users: [UserPresence], holders: [String: Set<String>], unverifiedNodes: Set<String> = [],
+        loadID: UInt64? = nil
     ) {
         beginOperation()
         remote.isApplying = true
@@ -226,6 +297,9 @@ extension DocumentRoom {
             } else {
                 wanted[userID]!.nodes.formUnion(kept)
             }
+        }
+        for entry in remote.completeLoad(loadID) {
+            Self.replay(entry, onto: &wanted, users: &users)
         }
         for userID in remote.order where wanted[userID] == nil {
             removeRemoteUser(userID, nowMs: nowMs)
@@ -272,6 +346,29 @@ extension DocumentRoom {
     }
 
     // MARK: - Helpers
+
+    /// Applies one journalled event to a state being reconciled, as `applyRemote` would have.
+    private static func replay(
+        _ entry: RemoteJournalEntry, onto wanted: inout [String: RemoteUser], users: inout [UserPresence]
+    ) {
+        switch entry.event {
+        case .userJoined(let presence):
+            if wanted[presence.userID] != nil {
+                wanted[presence.userID]!.nodes.insert(entry.node)
+                wanted[presence.userID]!.presence = presence
+            } else {
+                wanted[presence.userID] = RemoteUser(presence: presence, nodes: [entry.node])
+                users.append(presence)
+            }
+        case .userLeft(let userID):
+            guard wanted[userID] != nil else { return }
+            wanted[userID]!.nodes.remove(entry.node)
+            if wanted[userID]!.nodes.isEmpty { wanted[userID] = nil }
+        default:
+            guard wanted[entry.event.userID] != nil else { return }
+            apply(entry.event, to: &wanted[entry.event.userID]!.presence)
+        }
+    }
 
     private func removeRemoteUser(_ userID: String, nowMs: UInt64) {
         remote.remove(userID)
