@@ -65,9 +65,41 @@ final class DocumentRoomCursorTests: XCTestCase {
         let arrivalOfLast = start + 99 * 5
         XCTAssertLessThanOrEqual(deliveries.last!.0, arrivalOfLast + 50 + 16)
         for (earlier, later) in zip(deliveries, deliveries.dropFirst()) {
-            XCTAssertGreaterThanOrEqual(later.0 - earlier.0, 50, "two CursorMoved less than an interval apart")
+            XCTAssertGreaterThanOrEqual(later.0 - earlier.0, 40, "two CursorMoved less than 4/5 of an interval apart")
         }
         XCTAssertLessThanOrEqual(deliveries.count, 500 / 50 + 2)
+    }
+
+    func testJitteredMovesAreNotHeldBack() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        try harness.join(1, "u1")
+        try harness.join(2, "u2")
+        // A 20 Hz client whose moves reach the gateway up to 5 ms early or late.
+        let offsets: [UInt64] = [0, 45, 105, 146, 203, 248, 300, 345, 404, 450]
+        var clock: UInt64 = 0
+        for (line, offset) in offsets.enumerated() {
+            harness.run(for: offset - clock)
+            clock = offset
+            try harness.cursor(1, line: UInt32(line))
+            XCTAssertEqual(cursorLines(harness.events(for: 2)).last, UInt32(line), "move \(line) was held back")
+        }
+    }
+
+    func testLateDeadlineDoesNotPushLaterMovesBack() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        try harness.join(1, "u1")
+        try harness.join(2, "u2")
+        try harness.cursor(1, line: 0)
+        harness.clock.advance(by: 5)
+        try harness.cursor(1, line: 1)
+        // The held move was due at 40 ms; the loop gets to it only at 70 ms.
+        harness.clock.advance(by: 65)
+        harness.room.tick()
+        XCTAssertEqual(cursorLines(harness.events(for: 2)), [0, 1])
+        // The next slot is at 100 ms, counted from the held move's slot, not from 70 ms.
+        harness.clock.advance(by: 22)
+        try harness.cursor(1, line: 2)
+        XCTAssertEqual(cursorLines(harness.events(for: 2)), [0, 1, 2])
     }
 
     func testCursorAfterQuietIntervalIsNotDelayed() throws {

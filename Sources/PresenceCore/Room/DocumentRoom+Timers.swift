@@ -13,7 +13,8 @@ extension DocumentRoom {
                 guard let pending = record.pendingCursor, pending.dueMs == entry.dueMs else { continue }
                 publishCursor(
                     userID: entry.userID, cursor: pending.cursor, selection: pending.selection,
-                    receivedMonotonicMs: pending.receivedMonotonicMs, origin: pending.origin, nowMs: nowMs
+                    receivedMonotonicMs: pending.receivedMonotonicMs, origin: pending.origin,
+                    scheduledMs: pending.dueMs, nowMs: nowMs
                 )
             case .typingDebounce:
                 guard record.typingDebounceDueMs == entry.dueMs else { continue }

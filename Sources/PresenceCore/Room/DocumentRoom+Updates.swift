@@ -1,8 +1,11 @@
 extension DocumentRoom {
-    /// Applies a cursor update with a trailing-edge throttle. The first update after a quiet
-    /// interval goes out at once. Later ones within `cursorThrottleMs` of the last `CursorMoved`
-    /// replace each other, and the latest goes out when the interval ends, so at most one
-    /// `CursorMoved` per user per interval is sent and the final position is never lost.
+    /// Applies a cursor update with a trailing-edge throttle that keeps a schedule. Each
+    /// `CursorMoved` books the next slot one `cursorThrottleMs` after its own slot. An update that
+    /// arrives at most a fifth of the interval before its slot goes out at once, so a client that
+    /// moves at the throttle's rate, with the usual jitter of a network, is never held back. Earlier
+    /// ones replace each other, and the latest goes out a fifth of the interval before the slot, so
+    /// the final position is never lost. Over any run of moves a user gets at most one `CursorMoved` per interval on average,
+    /// and two go out at least four fifths of an interval apart unless the loop ran late.
     ///
     /// - Parameter receivedMonotonicMs: when the gateway read the message, the start of the cursor
     ///   latency measurement.
@@ -24,8 +27,8 @@ extension DocumentRoom {
             records[userID] = record
             return
         }
-        if let lastEmitMs = record.lastCursorEmitMs, nowMs < lastEmitMs + config.cursorThrottleMs {
-            let dueMs = lastEmitMs + config.cursorThrottleMs
+        if let slotMs = record.nextCursorMs, nowMs + cursorJitterToleranceMs < slotMs {
+            let dueMs = slotMs - cursorJitterToleranceMs
             record.pendingCursor = PendingCursor(
                 cursor: cursor, selection: selection, receivedMonotonicMs: receivedMonotonicMs, origin: member,
                 dueMs: dueMs
@@ -38,8 +41,13 @@ extension DocumentRoom {
         }
         publishCursor(
             userID: userID, cursor: cursor, selection: selection, receivedMonotonicMs: receivedMonotonicMs,
-            origin: member, nowMs: nowMs
+            origin: member, scheduledMs: nowMs, nowMs: nowMs
         )
+    }
+
+    /// The time before its slot at which a cursor update may go out: a fifth of `cursorThrottleMs`.
+    var cursorJitterToleranceMs: UInt64 {
+        config.cursorThrottleMs / 5
     }
 
     /// Applies a typing message. `isTyping == nil` is a keystroke: it starts typing if the user was
@@ -114,15 +122,18 @@ extension DocumentRoom {
 
     /// Publishes a cursor position: updates the published state, sends `CursorMoved`, then moves
     /// the activity to `Selecting` for a selection, to `Editing` while typing, or else to `Viewing`.
+    /// Sends a cursor update now. `scheduledMs` is when it was due: the arrival for an update that
+    /// goes out at once, the deadline for a held one. The next slot counts from there, so a
+    /// deadline that runs late on a busy loop does not push every later move back.
     func publishCursor(
         userID: String, cursor: CursorPosition, selection: Selection?, receivedMonotonicMs: UInt64,
-        origin: MemberID, nowMs: UInt64
+        origin: MemberID, scheduledMs: UInt64, nowMs: UInt64
     ) {
         var record = records[userID]!
         record.presence.cursor = cursor
         record.presence.selection = selection
         record.presence.lastCursorUpdate = clock.wallMs
-        record.lastCursorEmitMs = nowMs
+        record.nextCursorMs = max(record.nextCursorMs ?? scheduledMs, scheduledMs) + config.cursorThrottleMs
         record.pendingCursor = nil
         records[userID] = record
         emit(

@@ -35,7 +35,9 @@ struct UserRecord {
     /// Monotonic ms of the last activity, the start of the idle and away timeouts.
     var lastActiveMonotonicMs: UInt64
 
-    var lastCursorEmitMs: UInt64?
+    /// Monotonic ms at which the user's next `CursorMoved` is on schedule: the theoretical arrival
+    /// time of a generic cell rate algorithm with period `cursorThrottleMs`. Nil before the first.
+    var nextCursorMs: UInt64?
     var pendingCursor: PendingCursor?
 
     var typingMode: TypingMode = .notTyping
