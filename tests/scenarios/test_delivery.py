@@ -118,6 +118,30 @@ class BatchTests(ScenarioCase):
             moves = [event for event in batched_moves if event.user_id == user_id]
             self.assertEqual(moves[-1].body["cursor"]["line"], last_line, f"{user_id}'s final cursor was lost")
 
+    async def test_batches_keep_their_interval(self):
+        document = self.document()
+        window_s = 0.15
+        batched, _ = await self.joined(document, "batched", batch_ms=int(window_s * 1000))
+        mover, _ = await self.joined(document, "mover")
+        await self.settle(window_s * 2)
+
+        sent_at = asyncio.get_running_loop().time()
+        await mover.cursor(document, 1)
+        first = await batched.next_event("CursorMoved", "mover")
+        self.assertLess(first.arrived_s - sent_at, window_s * 0.8,
+                        "the first event after a quiet interval waits only for the room's flush tick")
+        for step in range(2, 31):
+            await mover.cursor(document, step)
+            await asyncio.sleep(0.02)
+        await self.settle(window_s * 3)
+
+        arrivals = [message.arrived_s for message in batched.messages if message.body["event_type"] == "batch"]
+        gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+        # Arrival times include the scheduling of this test's own event loop.
+        self.assertTrue(all(gap >= window_s - 0.03 for gap in gaps), f"two batches within {window_s} s: {gaps}")
+        moves = batched.events_since(0, kind="CursorMoved", user_id="mover")
+        self.assertEqual(moves[-1].body["cursor"]["line"], 30, "the final cursor was lost")
+
     async def test_join_and_leave_neither_wait_nor_overtake(self):
         document = self.document()
         # A long window, so that the join surely arrives while the cursor waits in the batch.

@@ -28,8 +28,16 @@ final class ClientSession: WebSocketDelegate {
     private var rateLimitStrikes = 0
     /// Interval of batched delivery asked for with `?batch_ms=` on the upgrade URL; 0 is off.
     let batchMs: UInt64
-    private var batches: [String: EventBatch] = [:]
+    /// The pending batch of each document, searched linearly: a connection joins one document or a
+    /// few, and comparing a short string costs less than hashing it for every event.
+    private var batches: [(documentID: String, batch: EventBatch)] = []
+    /// Sends the batches when no room flush comes to send them.
     private var batchTimer: UInt64?
+    /// Monotonic ms at which the last interval's batches went out; 0 before the first.
+    private var lastBatchMs: UInt64 = 0
+    /// Set while `PresenceService.apply` hands this session the frames of one room flush, so that
+    /// it decides once, at the end, whether the batches go out.
+    var awaitsBatchDecision = false
     /// Closes the connection when its token expires; nil in mode none.
     private var expiryTimer: UInt64?
 
@@ -193,18 +201,17 @@ final class ClientSession: WebSocketDelegate {
 
     // MARK: - Batched delivery
 
-    /// Delivers one room frame to a batching client: cursor, viewport and typing events wait for
-    /// the next interval (the latest per user and kind); anything else goes out at once, after the
-    /// document's pending batch so that no event overtakes an earlier one.
+    /// Delivers one room frame to a batching client. Cursor, viewport and typing events join the
+    /// document's batch (the latest per user and kind) until `finishDelivery`. Anything else goes
+    /// out at once, after the document's pending batch, so that no event overtakes an earlier one.
     func deliverBatched(_ delivery: Delivery, on connection: Connection) {
-        if delivery.coalesceKey != 0, let event = EventBatch.eventPayload(ofEnvelope: delivery.message) {
-            batches[delivery.documentID, default: EventBatch()].add(event: Array(event), key: delivery.coalesceKey)
-            if batchTimer == nil {
-                batchTimer = connection.loop.scheduleTimer(afterMs: batchMs) { [weak self, unowned connection] in
-                    guard let self else { return }
-                    self.batchTimer = nil
-                    self.flushBatches(on: connection)
-                }
+        if delivery.coalesceKey != 0, let event = delivery.event {
+            if let index = batches.firstIndex(where: { $0.documentID == delivery.documentID }) {
+                batches[index].batch.add(event: event, key: delivery.coalesceKey, cursorReadMs: delivery.cursorReadMs)
+            } else {
+                var batch = EventBatch()
+                batch.add(event: event, key: delivery.coalesceKey, cursorReadMs: delivery.cursorReadMs)
+                batches.append((delivery.documentID, batch))
             }
             return
         }
@@ -216,13 +223,54 @@ final class ClientSession: WebSocketDelegate {
         }
     }
 
+    /// Ends the hand-over of one room flush. The batches go out now when `batchMs` has passed since
+    /// the last ones. Otherwise they wait for the first room flush after that, which comes within
+    /// the flush interval while the room is busy, so each batch goes out together with the room's
+    /// newest events and no timer runs per client. A timer sends them when no flush comes.
+    func finishDelivery(on connection: Connection, nowMs: UInt64) {
+        awaitsBatchDecision = false
+        guard batches.contains(where: { !$0.batch.isEmpty }) else { return }
+        if nowMs &- lastBatchMs >= batchMs {
+            sendBatches(on: connection, nowMs: nowMs)
+            return
+        }
+        guard batchTimer == nil else { return }
+        let dueMs = lastBatchMs + batchMs + service.live.presence.flushIntervalMs
+        batchTimer = connection.loop.scheduleTimer(afterMs: dueMs - nowMs) { [weak self, unowned connection] in
+            guard let self else { return }
+            self.batchTimer = nil
+            self.sendBatches(on: connection, nowMs: self.service.clock.monotonicMs)
+        }
+    }
+
+    private func sendBatches(on connection: Connection, nowMs: UInt64) {
+        if let batchTimer {
+            connection.loop.cancelTimer(batchTimer)
+            self.batchTimer = nil
+        }
+        lastBatchMs = nowMs
+        flushBatches(on: connection)
+    }
+
+    /// Sends every pending batch. A document whose batch stayed empty for a whole interval is
+    /// forgotten, so the list holds only documents that still send events.
     private func flushBatches(on connection: Connection) {
-        for documentID in Array(batches.keys) { flushBatch(documentID: documentID, on: connection) }
+        batches.removeAll { $0.batch.isEmpty }
+        for index in batches.indices { send(batchAt: index, on: connection) }
     }
 
     private func flushBatch(documentID: String, on connection: Connection) {
-        guard var batch = batches.removeValue(forKey: documentID), !batch.isEmpty else { return }
-        let message = batch.take(documentID: documentID, timestamp: service.clock.wallMs)
+        guard let index = batches.firstIndex(where: { $0.documentID == documentID }) else { return }
+        send(batchAt: index, on: connection)
+    }
+
+    /// Sends the batch at `index` when it contains events, keeping its storage for the next interval.
+    private func send(batchAt index: Int, on connection: Connection) {
+        guard !batches[index].batch.isEmpty else { return }
+        let nowMs = service.clock.monotonicMs
+        let latency = service.metrics.cursorLatency
+        batches[index].batch.forEachCursorReadTime { readMs in latency.observe(Double(nowMs &- readMs) / 1000) }
+        let message = batches[index].batch.take(documentID: batches[index].documentID, timestamp: service.clock.wallMs)
         if connection.sendFrame(frame(message)) {
             service.metrics.framesQueued.increment()
         } else {

@@ -4,18 +4,46 @@ import PresenceCore
 /// interval. A newer event with the same coalescing key replaces the older one in place, so the
 /// batch carries each user's latest cursor once.
 struct EventBatch {
-    private var events: [[UInt8]] = []
+    /// The events, each a slice of the room's encoded message, which every recipient shares.
+    private var events: [ArraySlice<UInt8>] = []
+    /// The coalescing key of each event, 0 for one that nothing replaces.
+    private var keys: [UInt64] = []
+    /// For each cursor event, the monotonic ms at which the gateway read its message; 0 for others.
+    private var readTimes: [UInt64] = []
+    /// The index of each key, built only once the batch outgrows a linear search.
     private var positions: [UInt64: Int] = [:]
+
+    /// Maximum number of events searched linearly for a key. A batch contains a few events per
+    /// moving user, so most stay below it, and scanning a few dozen integers costs less than hashing one.
+    private static let linearSearchLimit = 32
 
     var isEmpty: Bool { events.isEmpty }
 
-    mutating func add(event: [UInt8], key: UInt64) {
-        if key != 0, let index = positions[key] {
+    mutating func add(event: ArraySlice<UInt8>, key: UInt64, cursorReadMs: UInt64? = nil) {
+        if key != 0, let index = index(of: key) {
             events[index] = event
+            readTimes[index] = cursorReadMs ?? 0
             return
         }
-        if key != 0 { positions[key] = events.count }
+        if key != 0, !positions.isEmpty || events.count >= Self.linearSearchLimit {
+            if positions.isEmpty {
+                for (index, existing) in keys.enumerated() where existing != 0 { positions[existing] = index }
+            }
+            positions[key] = events.count
+        }
         events.append(event)
+        keys.append(key)
+        readTimes.append(cursorReadMs ?? 0)
+    }
+
+    /// Calls `body` with the read time of each cursor event in the batch.
+    func forEachCursorReadTime(_ body: (UInt64) -> Void) {
+        for readMs in readTimes where readMs != 0 { body(readMs) }
+    }
+
+    private func index(of key: UInt64) -> Int? {
+        if !positions.isEmpty { return positions[key] }
+        return keys.firstIndex(of: key)
     }
 
     /// Encodes `{"event_type":"batch","document_id":..,"payload":[...],"timestamp":..}` and empties the batch.
@@ -32,6 +60,8 @@ struct EventBatch {
         writer.appendUInt64(timestamp)
         writer.appendRaw("}")
         events.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        readTimes.removeAll(keepingCapacity: true)
         positions.removeAll(keepingCapacity: true)
         return writer.bytes
     }

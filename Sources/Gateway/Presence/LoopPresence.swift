@@ -2,16 +2,21 @@ import Observability
 import PresenceCore
 import Transport
 
-/// One frame on its way to one member, handed to the member's loop in a batch.
+/// One frame on its way to the members on one event loop, handed to that loop in a batch. The
+/// frame's bytes are shared by every recipient, so a frame for a thousand members costs one
+/// encoding and one reference per member.
 struct Delivery: Sendable {
-    let reference: ConnectionReference
     let documentID: String
-    /// The message's JSON, for clients that batch; `wire` is the same message framed.
+    /// The message's JSON; `wire` is the same message framed.
     let message: [UInt8]
+    /// The event inside the message's envelope, found once for the clients that batch. Nil for
+    /// frames that are never batched (control frames) and for messages without an envelope.
+    let event: ArraySlice<UInt8>?
     let wire: [UInt8]
     let coalesceKey: UInt64
     /// Monotonic ms at which the cursor message was read, for cursor frames only.
     let cursorReadMs: UInt64?
+    var recipients: [ConnectionReference]
 }
 
 /// The presence state owned by one event loop: the rooms whose documents hash to it and the
@@ -28,12 +33,15 @@ final class LoopPresence: @unchecked Sendable {
     private var members: [MemberID: (reference: ConnectionReference, rooms: Int)] = [:]
     private(set) var policy: PresencePolicy
     private var pending: [[Delivery]]
+    /// Scratch space of `deliver`: one frame's recipients grouped by their loop.
+    private var recipientsByLoop: [[ConnectionReference]]
 
     init(loop: EventLoop, service: PresenceService, policy: PresencePolicy, loopCount: Int) {
         self.loop = loop
         self.service = service
         self.policy = policy
         pending = Array(repeating: [], count: loopCount)
+        recipientsByLoop = Array(repeating: [], count: loopCount)
     }
 
     // MARK: - Operations, called on `loop`
@@ -49,7 +57,7 @@ final class LoopPresence: @unchecked Sendable {
             throw error
         }
         slot.members.insert(reference.id)
-        service.metrics.documentChanged(slot, users: slot.room.users.count)
+        service.metrics.documentChanged(slot, users: slot.room.userCount)
         arm(slot)
     }
 
@@ -58,7 +66,7 @@ final class LoopPresence: @unchecked Sendable {
         guard slot.members.remove(member) != nil else { return }
         slot.room.leave(member: member)
         removeMember(member)
-        service.metrics.documentChanged(slot, users: slot.room.users.count)
+        service.metrics.documentChanged(slot, users: slot.room.userCount)
         dropIfEmpty(slot)
         if rooms[documentID] != nil { arm(slot) }
     }
@@ -135,7 +143,7 @@ final class LoopPresence: @unchecked Sendable {
             slot.armedDeadlineMs = nil
             slot.timerID = nil
             slot.room.tick()
-            self.service.metrics.documentChanged(slot, users: slot.room.users.count)
+            self.service.metrics.documentChanged(slot, users: slot.room.userCount)
             self.dropIfEmpty(slot)
             if self.rooms[slot.documentID] === slot { self.arm(slot) }
         }
@@ -148,27 +156,36 @@ final class LoopPresence: @unchecked Sendable {
         let key = Self.coalesceKey(frame.kind, documentID: documentID)
         var cursorReadMs: UInt64?
         if case .cursor = frame.kind { cursorReadMs = frame.createdMonotonicMs }
+        let event = key == 0 ? nil : EventBatch.eventPayload(ofEnvelope: frame.bytes)
+        for index in recipientsByLoop.indices { recipientsByLoop[index].removeAll(keepingCapacity: true) }
         for member in recipients {
             guard let entry = members[member] else { continue }
-            pending[entry.reference.loop.index].append(
-                Delivery(reference: entry.reference, documentID: documentID, message: frame.bytes, wire: wire,
-                         coalesceKey: key, cursorReadMs: cursorReadMs))
+            recipientsByLoop[entry.reference.loop.index].append(entry.reference)
+        }
+        for index in recipientsByLoop.indices where !recipientsByLoop[index].isEmpty {
+            pending[index].append(
+                Delivery(documentID: documentID, message: frame.bytes, event: event, wire: wire, coalesceKey: key,
+                         cursorReadMs: cursorReadMs, recipients: recipientsByLoop[index]))
         }
         service.metrics.framesEncoded.increment()
     }
 
+    /// Hands each loop its frames: the other loops first, so they start while this one queues
+    /// the frames of its own connections.
     fileprivate func flushBatch() {
+        var own: [Delivery]?
         for index in pending.indices where !pending[index].isEmpty {
             let batch = pending[index]
             pending[index].removeAll(keepingCapacity: true)
             let target = service.group.loops[index]
             if target === loop {
-                service.apply(batch)
+                own = batch
             } else {
                 let service = self.service
                 target.execute { service.apply(batch) }
             }
         }
+        if let own { service.apply(own) }
     }
 
     /// A non-zero key per (kind, document, user) for frames that a newer one may replace in a send

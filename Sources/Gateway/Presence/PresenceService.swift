@@ -38,23 +38,34 @@ final class PresenceService: @unchecked Sendable {
         loops[group.loop(forKey: documentID).index]
     }
 
-    /// Queues a batch of frames on their connections; runs on the connections' loop.
+    /// Queues a batch of frames on their connections; runs on the connections' loop. Clients that
+    /// batch collect the frames first and decide at the end whether their batches go out.
     func apply(_ batch: [Delivery]) {
         let now = clock.monotonicMs
+        var batching: [(session: ClientSession, connection: Connection)] = []
         for delivery in batch {
-            let connection = delivery.reference.connection
-            if let session = connection.userData as? ClientSession, session.batchMs > 0 {
-                session.deliverBatched(delivery, on: connection)
-                continue
-            }
-            if connection.sendFrame(delivery.wire, coalesceKey: delivery.coalesceKey) {
-                metrics.framesQueued.increment()
-                if let readMs = delivery.cursorReadMs {
-                    metrics.cursorLatency.observe(Double(now &- readMs) / 1000)
+            for reference in delivery.recipients {
+                let connection = reference.connection
+                if let session = connection.userData as? ClientSession, session.batchMs > 0 {
+                    session.deliverBatched(delivery, on: connection)
+                    if !session.awaitsBatchDecision {
+                        session.awaitsBatchDecision = true
+                        batching.append((session, connection))
+                    }
+                    continue
                 }
-            } else {
-                metrics.framesDropped.increment()
+                if connection.sendFrame(delivery.wire, coalesceKey: delivery.coalesceKey) {
+                    metrics.framesQueued.increment()
+                    if let readMs = delivery.cursorReadMs {
+                        metrics.cursorLatency.observe(Double(now &- readMs) / 1000)
+                    }
+                } else {
+                    metrics.framesDropped.increment()
+                }
             }
+        }
+        for (session, connection) in batching {
+            session.finishDelivery(on: connection, nowMs: now)
         }
     }
 

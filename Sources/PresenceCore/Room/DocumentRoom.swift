@@ -74,6 +74,9 @@ public final class DocumentRoom {
         userOrder.compactMap { records[$0]?.presence }
     }
 
+    /// The number of users connected to this node, without building `users`.
+    public var userCount: Int { records.count }
+
     /// The number of connections in the room.
     public var memberCount: Int { members.count }
 

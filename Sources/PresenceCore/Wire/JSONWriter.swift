@@ -20,6 +20,10 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: encoded)
     }
 
+    public mutating func appendRaw(_ encoded: ArraySlice<UInt8>) {
+        bytes.append(contentsOf: encoded)
+    }
+
     public mutating func appendString(_ string: String) {
         bytes.append(UInt8(ascii: "\""))
         var string = string
