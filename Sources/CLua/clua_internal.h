@@ -60,15 +60,16 @@ int clua_raise(lua_State *L, clua_status failure, const char *format, ...);
 void clua_sandbox_initialize(lua_State *L);
 /// Pushes a new environment table for the plugin with `handle`.
 void clua_sandbox_push_environment(lua_State *L, int handle);
-/// Replaces the table at the top of the stack with a read-only view of it.
-void clua_sandbox_make_readonly(lua_State *L);
+/// Replaces the table at the top of the stack with a read-only view of it. A write raises
+/// "NAME is read-only".
+void clua_sandbox_make_readonly(lua_State *L, const char *name);
 /// Pushes the message raised for `abort` (preallocated, so raising it needs no memory).
 void clua_sandbox_push_abort_message(lua_State *L, clua_abort abort);
 
 // codec.c
-/// Decodes one value from [*cursor, end) and pushes it; tables become read-only views when
-/// `readonly` is set. Raises CLUA_ERROR_VALUE on malformed input.
-void clua_decode_value(lua_State *L, const uint8_t **cursor, const uint8_t *end, int readonly);
+/// Decodes one value from [*cursor, end) and pushes it; tables become read-only views named
+/// `readonly_name` unless it is NULL. Raises CLUA_ERROR_VALUE on malformed input.
+void clua_decode_value(lua_State *L, const uint8_t **cursor, const uint8_t *end, const char *readonly_name);
 /// Empties the runtime's result buffer.
 void clua_result_reset(clua_runtime *runtime);
 /// Appends a uint32 to the result buffer.

@@ -20,7 +20,28 @@ static uint32_t read_uint32(const uint8_t *bytes) {
     return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
 }
 
-static void decode_at_depth(lua_State *L, const uint8_t **cursor, const uint8_t *end, int readonly,
+// The registry key of the table that keeps the shared argument tables, by slot.
+static const char cache_key = 'c';
+
+static void push_cache(lua_State *L) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key) == LUA_TTABLE) return;
+    lua_pop(L, 1);
+    lua_createtable(L, CLUA_CACHE_SLOTS, 0);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_key);
+}
+
+static uint32_t read_slot(lua_State *L, const uint8_t **cursor, const uint8_t *end) {
+    require_bytes(L, *cursor, end, 4);
+    uint32_t slot = read_uint32(*cursor);
+    *cursor += 4;
+    if (slot >= CLUA_CACHE_SLOTS) {
+        clua_raise(L, CLUA_ERROR_VALUE, "shared table slot %I is not below %d", (lua_Integer)slot, CLUA_CACHE_SLOTS);
+    }
+    return slot;
+}
+
+static void decode_at_depth(lua_State *L, const uint8_t **cursor, const uint8_t *end, const char *readonly_name,
                             int depth) {
     if (depth > CLUA_MAX_VALUE_DEPTH) {
         clua_raise(L, CLUA_ERROR_VALUE, "value nested deeper than %d levels", CLUA_MAX_VALUE_DEPTH);
@@ -70,23 +91,42 @@ static void decode_at_depth(lua_State *L, const uint8_t **cursor, const uint8_t 
         for (uint32_t pair = 0; pair < count; pair++) {
             require_bytes(L, *cursor, end, 1);
             if (**cursor != CLUA_TAG_INTEGER && **cursor != CLUA_TAG_STRING) {
-                clua_raise(L, CLUA_ERROR_VALUE, "table key with tag 0x%02x; keys must be integers or strings",
-                           (unsigned)**cursor);
+                clua_raise(L, CLUA_ERROR_VALUE, "table key with tag %d; keys must be integers or strings",
+                           (int)**cursor);
             }
-            decode_at_depth(L, cursor, end, readonly, depth + 1);
-            decode_at_depth(L, cursor, end, readonly, depth + 1);
+            decode_at_depth(L, cursor, end, readonly_name, depth + 1);
+            decode_at_depth(L, cursor, end, readonly_name, depth + 1);
             lua_rawset(L, -3);
         }
-        if (readonly) clua_sandbox_make_readonly(L);
+        if (readonly_name != NULL) clua_sandbox_make_readonly(L, readonly_name);
+        return;
+    }
+    case CLUA_TAG_CACHE_STORE: {
+        uint32_t slot = read_slot(L, cursor, end);
+        // Shared between calls and plugins, so it must not be writable.
+        decode_at_depth(L, cursor, end, "this shared table", depth + 1);
+        push_cache(L);
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, -2, (lua_Integer)slot + 1);
+        lua_pop(L, 1);
+        return;
+    }
+    case CLUA_TAG_CACHE_LOAD: {
+        uint32_t slot = read_slot(L, cursor, end);
+        push_cache(L);
+        if (lua_rawgeti(L, -1, (lua_Integer)slot + 1) == LUA_TNIL) {
+            clua_raise(L, CLUA_ERROR_VALUE, "shared table slot %I is empty", (lua_Integer)slot);
+        }
+        lua_remove(L, -2);
         return;
     }
     default:
-        clua_raise(L, CLUA_ERROR_VALUE, "unknown value tag 0x%02x", (unsigned)tag);
+        clua_raise(L, CLUA_ERROR_VALUE, "unknown value tag %d", (int)tag);
     }
 }
 
-void clua_decode_value(lua_State *L, const uint8_t **cursor, const uint8_t *end, int readonly) {
-    decode_at_depth(L, cursor, end, readonly, 0);
+void clua_decode_value(lua_State *L, const uint8_t **cursor, const uint8_t *end, const char *readonly_name) {
+    decode_at_depth(L, cursor, end, readonly_name, 0);
 }
 
 // MARK: - Encoding

@@ -15,6 +15,7 @@ clua_runtime *clua_runtime_of(lua_State *L) {
     return runtime;
 }
 
+// `format` takes lua_pushfstring's conversions only: %s %d %I %f %p %c %U %%, no widths.
 int clua_raise(lua_State *L, clua_status failure, const char *format, ...) {
     clua_runtime_of(L)->failure = failure;
     va_list arguments;
@@ -311,7 +312,7 @@ static int set_config_body(lua_State *L) {
     push_plugin(L, request->handle);
     const uint8_t *cursor = request->arguments;
     const uint8_t *end = cursor + request->arguments_length;
-    clua_decode_value(L, &cursor, end, 1);
+    clua_decode_value(L, &cursor, end, "plugin.config");
     if (cursor != end) return clua_raise(L, CLUA_ERROR_VALUE, "trailing bytes after the config value");
     lua_setfield(L, -2, "config");
     return 0;
@@ -328,8 +329,20 @@ static int call_body(lua_State *L) {
     push_plugin(L, request->handle);
     clua_result_reset(runtime);
 
+    // The arguments are decoded before the hook is looked up, so that the shared tables they
+    // store (CLUA_TAG_CACHE_STORE) are kept even when this plugin lacks the hook.
+    int plugin_index = lua_gettop(L);
+    lua_pushnil(L);  // replaced by the hook function below
+    int function_index = lua_gettop(L);
+    const uint8_t *cursor = request->arguments;
+    const uint8_t *end = cursor + request->arguments_length;
+    while (cursor < end) {
+        luaL_checkstack(L, 4, "too many hook arguments");
+        clua_decode_value(L, &cursor, end, NULL);
+    }
+
     lua_pushstring(L, request->hook);
-    int type = lua_rawget(L, -2);
+    int type = lua_rawget(L, plugin_index);
     if (type == LUA_TNIL) {
         clua_result_append_count(L, runtime, 0);
         return 0;
@@ -338,14 +351,7 @@ static int call_body(lua_State *L) {
         return clua_raise(L, CLUA_ERROR_VALUE, "field '%s' is a %s value, expected a function",
                           request->hook, lua_typename(L, type));
     }
-
-    int function_index = lua_gettop(L);
-    const uint8_t *cursor = request->arguments;
-    const uint8_t *end = cursor + request->arguments_length;
-    while (cursor < end) {
-        luaL_checkstack(L, 4, "too many hook arguments");
-        clua_decode_value(L, &cursor, end, 0);
-    }
+    lua_replace(L, function_index);
     lua_call(L, lua_gettop(L) - function_index, LUA_MULTRET);
 
     int count = lua_gettop(L) - function_index + 1;

@@ -97,7 +97,7 @@ static int gateway_seahash(lua_State *L) {
 // MARK: - Read-only views
 
 static int readonly_newindex(lua_State *L) {
-    return luaL_error(L, "plugin.config is read-only");
+    return luaL_error(L, "%s is read-only", lua_tostring(L, lua_upvalueindex(1)));
 }
 
 static int readonly_length(lua_State *L) {
@@ -119,13 +119,14 @@ static int readonly_pairs(lua_State *L) {
     return 3;
 }
 
-void clua_sandbox_make_readonly(lua_State *L) {
+void clua_sandbox_make_readonly(lua_State *L, const char *name) {
     int target = lua_gettop(L);
     lua_newtable(L);  // the view
     lua_createtable(L, 0, 5);  // its metatable
     lua_pushvalue(L, target);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, readonly_newindex);
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, readonly_newindex, 1);
     lua_setfield(L, -2, "__newindex");
     lua_pushvalue(L, target);
     lua_pushcclosure(L, readonly_length, 1);

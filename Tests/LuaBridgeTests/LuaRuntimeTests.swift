@@ -338,6 +338,49 @@ final class LuaRuntimeTests: XCTestCase {
         XCTAssertEqual(try runtime.call(handle: handle, hook: "unwrap", arguments: []), [.boolean(false)])
     }
 
+    func testSharedTableIsStoredAndLoaded() throws {
+        let runtime = try makeRuntime()
+        let handle = try loadHook(runtime, "local list = ...\nreturn #list, list[2], select(2, pcall(function() list[1] = 'x' end))")
+        var store = LuaArgumentEncoder()
+        store.beginSharedValue(slot: 3)
+        store.write(LuaValue.array([.string("a"), .string("b")]))
+        let stored = try runtime.call(handle: handle, hook: "f", arguments: store.bytes)
+        XCTAssertEqual(stored.prefix(2), [.integer(2), .string("b")])
+        guard case .string(let message) = stored.last else { return XCTFail("expected the write's error, got \(stored)") }
+        XCTAssertTrue(message.hasSuffix("this shared table is read-only"), message)
+
+        var load = LuaArgumentEncoder()
+        load.writeSharedValue(slot: 3)
+        XCTAssertEqual(try runtime.call(handle: handle, hook: "f", arguments: load.bytes).prefix(2), [.integer(2), .string("b")])
+    }
+
+    func testMissingOrInvalidSharedSlotIsInvalidValue() throws {
+        let runtime = try makeRuntime()
+        let handle = try loadHook(runtime, "return ...")
+        var empty = LuaArgumentEncoder()
+        empty.writeSharedValue(slot: 5)
+        let missing = failure { _ = try runtime.call(handle: handle, hook: "f", arguments: empty.bytes) }
+        XCTAssertEqual(missing?.kind, .invalidValue)
+        XCTAssertEqual(missing?.message, "shared table slot 5 is empty")
+
+        var outside = LuaArgumentEncoder()
+        outside.writeSharedValue(slot: 64)
+        let invalid = failure { _ = try runtime.call(handle: handle, hook: "f", arguments: outside.bytes) }
+        XCTAssertEqual(invalid?.message, "shared table slot 64 is not below 64")
+    }
+
+    func testUnknownArgumentTagIsInvalidValue() throws {
+        let runtime = try makeRuntime()
+        let handle = try loadHook(runtime, "return ...")
+        let unknown = failure { _ = try runtime.call(handle: handle, hook: "f", arguments: [0x7A]) }
+        XCTAssertEqual(unknown?.kind, .invalidValue)
+        XCTAssertEqual(unknown?.message, "unknown value tag 122")
+        let badKey = failure {
+            _ = try runtime.call(handle: handle, hook: "f", arguments: [UInt8(ascii: "T"), 1, 0, 0, 0, UInt8(ascii: "t"), UInt8(ascii: "t")])
+        }
+        XCTAssertEqual(badKey?.message, "table key with tag 116; keys must be integers or strings")
+    }
+
     func testGatewayLogReachesHandler() throws {
         let runtime = try makeRuntime()
         let handle = try loadHook(runtime, "gateway.log('warning', 'hello ' .. 1)")

@@ -50,7 +50,11 @@ typedef void (*clua_log_callback)(void *context, int plugin_handle, int level, c
 //   's' uint32 byte count, then the bytes
 //   'T' uint32 pair count, then that many key/value pairs; keys are 'i' or 's' values
 //   'F' a function or another value that cannot cross (only in clua_plugin_describe output)
+//   'C' uint32 slot, then a value: the value as a read-only table view, also kept in the slot
+//   'c' uint32 slot: the view kept in the slot by an earlier 'C' ('C' and 'c' only in arguments)
 // Arguments are a concatenation of values. Results are a uint32 count followed by that many values.
+// A slot lives as long as the state. Every hook call decodes all its arguments, even when the
+// plugin lacks the hook, so a 'C' in a call that reached the state is always stored.
 #define CLUA_TAG_NIL 'n'
 #define CLUA_TAG_FALSE 'f'
 #define CLUA_TAG_TRUE 't'
@@ -59,6 +63,10 @@ typedef void (*clua_log_callback)(void *context, int plugin_handle, int level, c
 #define CLUA_TAG_STRING 's'
 #define CLUA_TAG_TABLE 'T'
 #define CLUA_TAG_OPAQUE 'F'
+#define CLUA_TAG_CACHE_STORE 'C'
+#define CLUA_TAG_CACHE_LOAD 'c'
+/// Number of slots for shared argument tables ('C' and 'c').
+#define CLUA_CACHE_SLOTS 64
 
 /// Creates a state whose allocations are limited to `memory_limit_bytes` and whose every call
 /// (a hook call or a chunk's top-level run) may execute about `instruction_limit` VM instructions.

@@ -14,7 +14,7 @@ extension LuaPolicy: PresencePolicy {
         guard !candidates.isEmpty else { return nil }
         var encoder = LuaArgumentEncoder()
         user.encodeLua(into: &encoder)
-        document.encodeLua(into: &encoder)
+        document.encodeLua(into: &encoder, lists: &sharedColorLists)
         let arguments = encoder.bytes
         for index in candidates {
             guard let results = invoke(index, .color, arguments: arguments) else { continue }
@@ -39,7 +39,7 @@ extension LuaPolicy: PresencePolicy {
         let candidates = runnable(.capacity, document.workspaceID)
         guard !candidates.isEmpty else { return nil }
         var encoder = LuaArgumentEncoder()
-        document.encodeLua(into: &encoder)
+        document.encodeLua(into: &encoder, lists: &sharedColorLists)
         let arguments = encoder.bytes
         for index in candidates {
             guard let results = invoke(index, .capacity, arguments: arguments) else { continue }
@@ -66,7 +66,7 @@ extension LuaPolicy: PresencePolicy {
         guard !candidates.isEmpty else { return .admit }
         var encoder = LuaArgumentEncoder()
         user.encodeLua(into: &encoder)
-        document.encodeLua(into: &encoder)
+        document.encodeLua(into: &encoder, lists: &sharedColorLists)
         let arguments = encoder.bytes
         for index in candidates {
             guard let results = invoke(index, .admit, arguments: arguments) else { continue }
@@ -99,7 +99,7 @@ extension LuaPolicy: PresencePolicy {
         guard !candidates.isEmpty else { return nil }
         var encoder = LuaArgumentEncoder()
         user.encodeLua(into: &encoder)
-        document.encodeLua(into: &encoder)
+        document.encodeLua(into: &encoder, lists: &sharedColorLists)
         encoder.write(Int64(clamping: idleMs))
         let arguments = encoder.bytes
         for index in candidates {
@@ -129,7 +129,7 @@ extension LuaPolicy: PresencePolicy {
         guard !candidates.isEmpty else { return event }
         return chain(event, hook: .filter, candidates: candidates) { event, encoder in
             event.encodeLua(into: &encoder)
-            document.encodeLua(into: &encoder)
+            document.encodeLua(into: &encoder, lists: &sharedColorLists)
         }
     }
 
@@ -142,7 +142,7 @@ extension LuaPolicy: PresencePolicy {
         return chain(event, hook: .filterFor, candidates: candidates) { event, encoder in
             event.encodeLua(into: &encoder)
             recipient.encodeLua(into: &encoder)
-            document.encodeLua(into: &encoder)
+            document.encodeLua(into: &encoder, lists: &sharedColorLists)
         }
     }
 

@@ -34,6 +34,8 @@ public final class LuaPolicy {
     let logger: Logger
     private(set) var plugins: [Plugin] = []
     private var runtime: LuaRuntime?
+    /// The colour lists that `runtime` keeps as shared tables.
+    var sharedColorLists = SharedColorLists()
     /// Version of the snapshot `plugins` was built from; `UInt64.max` forces the first build.
     private var loadedVersion = UInt64.max
 
@@ -57,6 +59,7 @@ public final class LuaPolicy {
     private func rebuild(from snapshot: PluginSnapshot) {
         // Drop the old state first, so two full states never coexist on this loop.
         runtime = nil
+        sharedColorLists.removeAll()
         plugins = []
         let settings = manager.settings
         let created: LuaRuntime
@@ -122,7 +125,10 @@ public final class LuaPolicy {
     /// Calls `hook` of plugin `index`. Returns its values, or nil after recording a fault (or when the
     /// plugin does not run on this loop).
     func invoke(_ index: Int, _ hook: PluginHook, arguments: [UInt8]) -> [LuaValue]? {
-        guard let runtime, let handle = plugins[index].handle else { return nil }
+        guard let runtime, let handle = plugins[index].handle else {
+            sharedColorLists.discardPending()
+            return nil
+        }
         let meters = plugins[index].meters[hook]
         let start = clinux_monotonic_ns()
         let outcome: Result<[LuaValue], LuaFailure>
@@ -136,8 +142,11 @@ public final class LuaPolicy {
 
         switch outcome {
         case .success(let values):
+            sharedColorLists.commit()
             return values
         case .failure(let failure):
+            // The call may or may not have stored the list it carried, so no stored list is certain.
+            sharedColorLists.removeAll()
             recordFault(index, hook, failure)
             return nil
         }

@@ -1,3 +1,4 @@
+import CLua
 import PresenceCore
 
 // The presence model as plugins see it: tables with the wire protocol's snake_case field names.
@@ -149,7 +150,9 @@ extension UserPresence {
 }
 
 extension DocumentInfo {
-    func encodeLua(into encoder: inout LuaArgumentEncoder) {
+    /// Writes the `doc` table. `colors_in_use` grows with the document, so it is a read-only list
+    /// shared between calls, sent only when `lists` shows that the state lacks this exact list.
+    func encodeLua(into encoder: inout LuaArgumentEncoder, lists: inout SharedColorLists) {
         encoder.beginTable(pairs: 4)
         encoder.key("id")
         encoder.write(id)
@@ -158,11 +161,60 @@ extension DocumentInfo {
         encoder.key("user_count")
         encoder.write(Int64(userCount))
         encoder.key("colors_in_use")
+        let (slot, isStored) = lists.slot(for: self)
+        if isStored {
+            encoder.writeSharedValue(slot: slot)
+            return
+        }
+        encoder.beginSharedValue(slot: slot)
         encoder.beginTable(pairs: colorsInUse.count)
         for (offset, color) in colorsInUse.enumerated() {
             encoder.key(offset + 1)
             encoder.write(color)
         }
+    }
+}
+
+/// The documents whose `colors_in_use` list a Lua state keeps as a shared read-only table, one per
+/// slot. A hook called once per recipient would otherwise rebuild a list of every user's colour
+/// on each call, which in a large document cost more than the hook itself.
+///
+/// A list sent with a call counts as stored only once that call returns from the state, which has
+/// then decoded it. A call that fails may or may not have stored it, so a failure forgets them all.
+struct SharedColorLists {
+    private var stored: [(documentID: String, colors: [String])?] = Array(repeating: nil, count: Int(CLUA_CACHE_SLOTS))
+    /// The list that the arguments being built store, and its slot.
+    private var pending: (slot: Int, documentID: String, colors: [String])?
+
+    /// Returns the slot for `document`'s list and whether the state keeps that exact list there.
+    /// When it does not, the caller sends the list, and `commit` records it after the call.
+    mutating func slot(for document: DocumentInfo) -> (slot: UInt32, isStored: Bool) {
+        var hasher = Hasher()
+        hasher.combine(document.id)
+        let slot = Int(UInt(bitPattern: hasher.finalize()) % UInt(stored.count))
+        if let entry = stored[slot], entry.documentID == document.id, entry.colors == document.colorsInUse {
+            return (UInt32(slot), true)
+        }
+        pending = (slot, document.id, document.colorsInUse)
+        return (UInt32(slot), false)
+    }
+
+    /// Records the list sent with a call that returned from the state.
+    mutating func commit() {
+        guard let pending else { return }
+        stored[pending.slot] = (pending.documentID, pending.colors)
+        self.pending = nil
+    }
+
+    /// Drops the list of arguments that were never sent.
+    mutating func discardPending() {
+        pending = nil
+    }
+
+    /// Forgets every list, for a new state or after a failed call.
+    mutating func removeAll() {
+        pending = nil
+        for index in stored.indices { stored[index] = nil }
     }
 }
 

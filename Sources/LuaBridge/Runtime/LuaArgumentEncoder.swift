@@ -54,6 +54,19 @@ struct LuaArgumentEncoder {
         LuaValueCodec.encode(value, into: &bytes)
     }
 
+    /// Starts a value that the state keeps in shared-table `slot` as a read-only view; the caller
+    /// writes the value next. Slots are below `CLUA_CACHE_SLOTS`.
+    mutating func beginSharedValue(slot: UInt32) {
+        bytes.append(UInt8(ascii: "C"))
+        appendUInt32(slot)
+    }
+
+    /// Writes the read-only view kept in shared-table `slot` by an earlier call.
+    mutating func writeSharedValue(slot: UInt32) {
+        bytes.append(UInt8(ascii: "c"))
+        appendUInt32(slot)
+    }
+
     private mutating func appendUInt64(_ value: UInt64) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
