@@ -113,6 +113,21 @@ final class PluginManagerTests: XCTestCase {
         XCTAssertEqual(fixture.metric("test_plugin_reloads_total{result=\"failure\"}"), 1)
     }
 
+    func testStillBrokenFileIsReportedAgain() throws {
+        let fixture = try PluginFixture()
+        try fixture.directory.write("bad.lua", "return 1 +")
+        XCTAssertEqual(fixture.manager.reload().result, .failure)
+        let failedLines = fixture.log.count(containing: "plugin file failed to load")
+
+        try fixture.directory.write("a.lua", palette)
+        let summary = fixture.manager.reload()
+        XCTAssertEqual(summary.result, .failure)
+        XCTAssertEqual(summary.loaded, ["a.lua"])
+        XCTAssertEqual(summary.unchanged, 1)
+        XCTAssertEqual(summary.failures.map(\.file), ["bad.lua"])
+        XCTAssertEqual(fixture.log.count(containing: "plugin file failed to load"), failedLines, "no second log line")
+    }
+
     func testDeleteUnloadsPlugin() throws {
         let fixture = try PluginFixture()
         try fixture.directory.write("a.lua", palette)

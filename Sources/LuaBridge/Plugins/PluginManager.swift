@@ -130,8 +130,14 @@ public final class PluginManager: Sendable {
         return state.withLock { state in
             var records: [String: FileRecord] = [:]
             // Unchanged files keep their current record, which a loop may have disabled meanwhile.
-            for file in unchanged {
-                if let record = state.files[file] { records[file] = record }
+            // One whose content still fails its checks is reported again, without a new log line.
+            for file in unchanged.sorted() {
+                guard let record = state.files[file] else { continue }
+                records[file] = record
+                switch record.state {
+                case .failed(let error), .failedKeepingPrevious(_, let error): failures.append(error)
+                case .active, .disabled: break
+                }
             }
             // Claim names for unchanged files first, so a new file cannot take over a running name.
             var claimed: [String: String] = [:]
