@@ -132,6 +132,32 @@ final class AuthClientAuthenticatorTests: XCTestCase {
         XCTAssertEqual(identity.workspaceID, "w1")
     }
 
+    func testTokenJoinMayOmitUserAndName() throws {
+        let credentials = ClientCredentials.token(try claims())
+        let identity = try credentials.identity(documentID: "d1", workspaceID: "w1", userID: nil, name: nil, avatarURL: nil)
+        XCTAssertEqual(identity.userID, "u1")
+        XCTAssertEqual(identity.name, "Ada")
+    }
+
+    func testJoinWithoutTokenNeedsUserAndName() {
+        let credentials = ClientCredentials.unauthenticated
+        XCTAssertThrowsError(
+            try credentials.identity(documentID: "d1", workspaceID: "w1", userID: nil, name: "Ada", avatarURL: nil)
+        ) { error in
+            XCTAssertEqual((error as? PresenceError)?.code, .invalidMessage)
+            XCTAssertEqual(
+                (error as? PresenceError)?.message,
+                "missing field \"user_id\" in a join message; it is required on a connection without a token")
+        }
+        XCTAssertThrowsError(
+            try credentials.identity(documentID: "d1", workspaceID: "w1", userID: "u1", name: nil, avatarURL: nil)
+        ) { error in
+            XCTAssertEqual(
+                (error as? PresenceError)?.message,
+                "missing field \"name\" in a join message; it is required on a connection without a token")
+        }
+    }
+
     func testJoinOutsideTokenWorkspacesIsForbidden() throws {
         let credentials = ClientCredentials.token(try claims())
         XCTAssertThrowsError(

@@ -187,6 +187,12 @@ final class ClientMessageDecoderTests: XCTestCase {
         XCTAssertEqual(literal?.error.code, .invalidMessage)
     }
 
+    func testJoinMayLeaveIdentityToToken() {
+        XCTAssertEqual(
+            message(#"{"type":"join","document_id":"d1","workspace_id":"w1"}"#),
+            .join(documentID: "d1", workspaceID: "w1", userID: nil, name: nil, avatarURL: nil))
+    }
+
     func testDecoderNamesEachJoinField() {
         let long = String(repeating: "x", count: 129)
         let cases: [(String, String)] = [
@@ -194,7 +200,6 @@ final class ClientMessageDecoderTests: XCTestCase {
             (#""document_id":"","workspace_id":"w1","user_id":"u1","name":"Ada""#, "field \"document_id\" must be 1 to 128 bytes long, got 0"),
             (#""document_id":"d1","workspace_id":"\#(long)","user_id":"u1","name":"Ada""#, "field \"workspace_id\" must be 1 to 128 bytes long, got 129"),
             (#""document_id":"d1","workspace_id":"w1","user_id":"u\n1","name":"Ada""#, "field \"user_id\" must not contain control characters"),
-            (#""document_id":"d1","workspace_id":"w1","name":"Ada""#, "missing field \"user_id\" in a join message"),
             (#""document_id":"d1","workspace_id":"w1","user_id":"u1","name":"""#, "field \"name\" must be 1 to 256 characters long, got 0"),
             (#""document_id":"d1","workspace_id":"w1","user_id":"u1","name":["Ada"]"#, "field \"name\" must be a string, got an array"),
             (#""document_id":"d1","workspace_id":"w1","user_id":"u1","name":"Ada","avatar_url":1"#, "field \"avatar_url\" must be a string or null, got a number"),

@@ -34,6 +34,17 @@ class TokenAccessTests(LimitsCase):
         snapshot = await client.join(self.document())
         self.assertEqual(snapshot["payload"]["self"]["avatar_url"], "https://example.com/p.png")
 
+    async def test_join_may_leave_identity_to_token(self):
+        client = await self.connect_with("ada", sub="ada", name="Ada")
+        document = self.document()
+        await client.send({"type": "join", "document_id": document, "workspace_id": "w1"})
+        snapshot = await client.next_message(
+            lambda body: body.get("document_id") == document and body["event_type"] in ("snapshot", "error"),
+            "snapshot of a join without user_id and name")
+        self.assertEqual(snapshot["event_type"], "snapshot", snapshot)
+        self.assertEqual(snapshot["payload"]["self"]["user_id"], "ada")
+        self.assertEqual(snapshot["payload"]["self"]["name"], "Ada")
+
     async def test_join_outside_token_workspace_is_forbidden(self):
         client = await self.connect_with("ada", workspace_id="w1")
         answer = await client.join(self.document(), workspace_id="w2")
@@ -90,6 +101,17 @@ class DevelopmentModeTests(LimitsCase):
         snapshot = await client.join(self.document(), user_id="anyone", workspace_id="any-workspace", name="Anyone")
         self.assertEqual(snapshot["payload"]["self"]["user_id"], "anyone")
         self.assertEqual(snapshot["payload"]["self"]["name"], "Anyone")
+
+    async def test_mode_none_join_needs_user_id(self):
+        client = await self.connect(open_gateway())
+        document = self.document()
+        await client.send({"type": "join", "document_id": document, "workspace_id": "w1", "name": "Anyone", "ref": 4})
+        error = await client.next_error()
+        self.assertEqual(error["payload"]["code"], "InvalidMessage")
+        self.assertEqual(error["payload"]["ref"], 4)
+        self.assertIn('missing field "user_id"', error["payload"]["message"])
+        snapshot = await client.join(document, user_id="anyone", name="Anyone")
+        self.assertEqual(snapshot["event_type"], "snapshot", "the connection stays usable")
 
     async def test_mode_none_logs_warning_at_start(self):
         self.assertIn("authentication is off", open_gateway().log())

@@ -19,14 +19,24 @@ enum ClientCredentials: Sendable, Equatable {
     }
 
     /// Builds the identity of a join. With a token, the token's user id, name and avatar replace the
-    /// message's, and the join must fall inside the token's workspaces and documents.
+    /// message's, which may leave them out, and the join must fall inside the token's workspaces and
+    /// documents. Without a token the message must carry `user_id` and `name`.
     ///
-    /// - Throws: `Forbidden` naming the workspace or document the token does not allow.
+    /// - Throws: `Forbidden` naming the workspace or document the token does not allow, and
+    ///   `InvalidMessage` naming the missing field of a join without a token.
     func identity(
-        documentID: String, workspaceID: String, userID: String, name: String, avatarURL: String?
+        documentID: String, workspaceID: String, userID: String?, name: String?, avatarURL: String?
     ) throws(PresenceError) -> UserIdentity {
         switch self {
         case .unauthenticated:
+            guard let userID else {
+                throw .invalidMessage(
+                    "missing field \"user_id\" in a join message; it is required on a connection without a token")
+            }
+            guard let name else {
+                throw .invalidMessage(
+                    "missing field \"name\" in a join message; it is required on a connection without a token")
+            }
             return UserIdentity(userID: userID, workspaceID: workspaceID, name: name, avatarURL: avatarURL)
         case .token(let claims):
             guard claims.workspaces.contains(workspaceID) else {

@@ -1,7 +1,9 @@
 /// A request from a client: one JSON object per WebSocket text frame, distinguished by its `type`.
 public enum ClientMessage: Sendable, Equatable {
-    /// `{"type":"join","document_id":..,"workspace_id":..,"user_id":..,"name":..,"avatar_url":..|null}`
-    case join(documentID: String, workspaceID: String, userID: String, name: String, avatarURL: String?)
+    /// `{"type":"join","document_id":..,"workspace_id":..,"user_id":..,"name":..,"avatar_url":..|null}`.
+    /// `user_id` and `name` may be absent, because a connection with a token takes them from the
+    /// token. The gateway rejects a join without them on a connection without a token.
+    case join(documentID: String, workspaceID: String, userID: String?, name: String?, avatarURL: String?)
     /// `{"type":"leave","document_id":..}`
     case leave(documentID: String)
     /// `{"type":"cursor","document_id":..,"cursor":{..},"selection":{..}|null}`

@@ -90,8 +90,8 @@ private struct FieldReader {
             return .join(
                 documentID: try requiredID("document_id", type: type),
                 workspaceID: try requiredID("workspace_id", type: type),
-                userID: try requiredID("user_id", type: type),
-                name: try requiredName(type: type),
+                userID: try optionalID("user_id"),
+                name: try optionalName(),
                 avatarURL: try optionalAvatarURL()
             )
         case "leave":
@@ -159,8 +159,13 @@ private struct FieldReader {
         try Self.checkID(try required(field, type: type), field: field, limits: limits)
     }
 
-    private func requiredName(type: String) throws(PresenceError) -> String {
-        let value = try required("name", type: type)
+    private func optionalID(_ field: String) throws(PresenceError) -> String? {
+        guard let value = members.first(where: { $0.key == field })?.value else { return nil }
+        return try Self.checkID(value, field: field, limits: limits)
+    }
+
+    private func optionalName() throws(PresenceError) -> String? {
+        guard let value = members.first(where: { $0.key == "name" })?.value else { return nil }
         guard case .string(let name) = value else {
             throw .invalidMessage("field \"name\" must be a string, got \(value.typeDescription)")
         }
