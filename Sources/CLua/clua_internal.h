@@ -61,8 +61,13 @@ void clua_sandbox_initialize(lua_State *L);
 /// Pushes a new environment table for the plugin with `handle`.
 void clua_sandbox_push_environment(lua_State *L, int handle);
 /// Replaces the table at the top of the stack with a read-only view of it. A write raises
-/// "NAME is read-only".
+/// "NAME is read-only". `rawset` still writes into the view itself, which hides nothing from other
+/// views, so a table shared between calls gets a new view in each call.
 void clua_sandbox_make_readonly(lua_State *L, const char *name);
+/// Replaces the table at the top of the stack with the metatable that makes views of it read-only.
+void clua_sandbox_readonly_metatable(lua_State *L, const char *name);
+/// Replaces the metatable at the top of the stack with a new, empty view that uses it.
+void clua_sandbox_push_view(lua_State *L);
 /// Pushes the message raised for `abort` (preallocated, so raising it needs no memory).
 void clua_sandbox_push_abort_message(lua_State *L, clua_abort abort);
 

@@ -103,12 +103,22 @@ static void decode_at_depth(lua_State *L, const uint8_t **cursor, const uint8_t 
     }
     case CLUA_TAG_CACHE_STORE: {
         uint32_t slot = read_slot(L, cursor, end);
-        // Shared between calls and plugins, so it must not be writable.
-        decode_at_depth(L, cursor, end, "this shared table", depth + 1);
+        decode_at_depth(L, cursor, end, NULL, depth + 1);
+        // Shared between calls and plugins, so the slot keeps the metatable of read-only views and
+        // each call gets a view of its own: a rawset on one view reaches no other. Nested tables
+        // could not be protected that way, so a shared table contains plain values only.
+        if (lua_type(L, -1) != LUA_TTABLE) clua_raise(L, CLUA_ERROR_VALUE, "a shared value must be a table");
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+            if (lua_type(L, -1) == LUA_TTABLE) clua_raise(L, CLUA_ERROR_VALUE, "a shared table must not contain tables");
+            lua_pop(L, 1);
+        }
+        clua_sandbox_readonly_metatable(L, "this shared table");
         push_cache(L);
         lua_pushvalue(L, -2);
         lua_rawseti(L, -2, (lua_Integer)slot + 1);
         lua_pop(L, 1);
+        clua_sandbox_push_view(L);
         return;
     }
     case CLUA_TAG_CACHE_LOAD: {
@@ -118,6 +128,7 @@ static void decode_at_depth(lua_State *L, const uint8_t **cursor, const uint8_t 
             clua_raise(L, CLUA_ERROR_VALUE, "shared table slot %I is empty", (lua_Integer)slot);
         }
         lua_remove(L, -2);
+        clua_sandbox_push_view(L);
         return;
     }
     default:

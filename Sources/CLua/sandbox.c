@@ -119,10 +119,9 @@ static int readonly_pairs(lua_State *L) {
     return 3;
 }
 
-void clua_sandbox_make_readonly(lua_State *L, const char *name) {
+void clua_sandbox_readonly_metatable(lua_State *L, const char *name) {
     int target = lua_gettop(L);
-    lua_newtable(L);  // the view
-    lua_createtable(L, 0, 5);  // its metatable
+    lua_createtable(L, 0, 5);
     lua_pushvalue(L, target);
     lua_setfield(L, -2, "__index");
     lua_pushstring(L, name);
@@ -137,8 +136,18 @@ void clua_sandbox_make_readonly(lua_State *L, const char *name) {
     // getmetatable returns false, so the plugin cannot reach the table behind the view.
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
     lua_replace(L, target);
+}
+
+void clua_sandbox_push_view(lua_State *L) {
+    lua_newtable(L);
+    lua_insert(L, -2);
+    lua_setmetatable(L, -2);
+}
+
+void clua_sandbox_make_readonly(lua_State *L, const char *name) {
+    clua_sandbox_readonly_metatable(L, name);
+    clua_sandbox_push_view(L);
 }
 
 // MARK: - Setup

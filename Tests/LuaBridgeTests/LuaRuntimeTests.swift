@@ -363,6 +363,12 @@ final class LuaRuntimeTests: XCTestCase {
         XCTAssertEqual(missing?.kind, .invalidValue)
         XCTAssertEqual(missing?.message, "shared table slot 5 is empty")
 
+        var nested = LuaArgumentEncoder()
+        nested.beginSharedValue(slot: 1)
+        nested.write(LuaValue.array([.array([.string("a")])]))
+        let rejected = failure { _ = try runtime.call(handle: handle, hook: "f", arguments: nested.bytes) }
+        XCTAssertEqual(rejected?.message, "a shared table must not contain tables")
+
         var outside = LuaArgumentEncoder()
         outside.writeSharedValue(slot: 64)
         let invalid = failure { _ = try runtime.call(handle: handle, hook: "f", arguments: outside.bytes) }

@@ -60,6 +60,16 @@ final class SharedColorListTests: XCTestCase {
         XCTAssertTrue(line.contains("this shared table is read-only"), line)
     }
 
+    func testRawsetReachesNoOtherCall() throws {
+        let rawsetter = pluginSource(
+            name: "rawsetter", priority: 5,
+            hooks: ["color(user, doc)": "rawset(doc.colors_in_use, 1, 'evil')\nrawset(doc.colors_in_use, 3, 'extra')"])
+        let (_, policy) = try loaded(["rawsetter.lua": rawsetter, "list.lua": listingSource])
+        let first = document("d1", ["#1", "#2"])
+        XCTAssertEqual(policy.color(for: makeUser(), in: first), "#1,#2")
+        XCTAssertEqual(policy.color(for: makeUser(), in: first), "#1,#2")
+    }
+
     func testFailedCallsKeepListsRight() throws {
         let failing = pluginSource(
             name: "failing", priority: 5, hooks: ["color(user, doc)": "if #doc.colors_in_use == 2 then error('two') end"])

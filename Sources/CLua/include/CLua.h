@@ -50,8 +50,8 @@ typedef void (*clua_log_callback)(void *context, int plugin_handle, int level, c
 //   's' uint32 byte count, then the bytes
 //   'T' uint32 pair count, then that many key/value pairs; keys are 'i' or 's' values
 //   'F' a function or another value that cannot cross (only in clua_plugin_describe output)
-//   'C' uint32 slot, then a value: the value as a read-only table view, also kept in the slot
-//   'c' uint32 slot: the view kept in the slot by an earlier 'C' ('C' and 'c' only in arguments)
+//   'C' uint32 slot, then a table of plain values: a read-only view of it, the table kept in the slot
+//   'c' uint32 slot: a new read-only view of the table kept by an earlier 'C' (both only in arguments)
 // Arguments are a concatenation of values. Results are a uint32 count followed by that many values.
 // A slot lives as long as the state. Every hook call decodes all its arguments, even when the
 // plugin lacks the hook, so a 'C' in a call that reached the state is always stored.

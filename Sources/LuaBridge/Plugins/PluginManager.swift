@@ -130,14 +130,8 @@ public final class PluginManager: Sendable {
         return state.withLock { state in
             var records: [String: FileRecord] = [:]
             // Unchanged files keep their current record, which a loop may have disabled meanwhile.
-            // One whose content still fails its checks is reported again, without a new log line.
-            for file in unchanged.sorted() {
-                guard let record = state.files[file] else { continue }
-                records[file] = record
-                switch record.state {
-                case .failed(let error), .failedKeepingPrevious(_, let error): failures.append(error)
-                case .active, .disabled: break
-                }
+            for file in unchanged {
+                if let record = state.files[file] { records[file] = record }
             }
             // Claim names for unchanged files first, so a new file cannot take over a running name.
             var claimed: [String: String] = [:]
@@ -188,9 +182,16 @@ public final class PluginManager: Sendable {
         let source = [UInt8](data)
         let hash = PluginManager.contentHash(source)
         if let previous, previous.checkedHash == hash {
-            // The config of a running plugin may have changed in config.toml without the file changing.
+            // The config of a running plugin may have changed in config.toml without the file
+            // changing. A file that failed is checked again every time: its config may have been
+            // fixed, or the file that took its name removed, and a reload must report it while broken.
             let configChanged = previous.state.lastGood.map { configs[$0.name] != $0.configText } ?? false
-            if !configChanged { return .unchanged }
+            let failed: Bool =
+                switch previous.state {
+                case .failed, .failedKeepingPrevious: true
+                case .active, .disabled: false
+                }
+            if !configChanged && !failed { return .unchanged }
         }
 
         let result = PluginChecker.check(
