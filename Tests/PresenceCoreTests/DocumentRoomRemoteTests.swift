@@ -258,6 +258,35 @@ final class DocumentRoomRemoteTests: XCTestCase {
         XCTAssertEqual(harness.events(for: 1), [.userLeft(userID: "joins")], "an unmarked load replays nothing")
     }
 
+    func testLoadPastJournalLimitAsksForAnotherLoad() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        try harness.join(1, "u1")
+        harness.room.remoteLoadSent(id: 1)
+        let mover = remotePresence("mover", clock: harness.clock)
+        harness.room.applyRemote(.userJoined(mover), from: "gw-b")
+        for line in 0..<UInt32(10_000) {
+            let cursor = CursorPosition(line: line, column: 0, offset: line)
+            harness.room.applyRemote(.cursorMoved(userID: "mover", cursor: cursor, selection: nil), from: "gw-b")
+        }
+        harness.room.remoteLoadSent(id: 2)
+
+        // Load 1 was abandoned at the limit, so it is applied as read and another load is asked for.
+        XCTAssertTrue(harness.room.reconcileRemote(users: [], holders: [:], loadID: 1))
+        XCTAssertEqual(harness.room.allUsers.map(\.userID), ["u1"])
+        // Load 2 was sent after the join, so Redis showed the mover to it.
+        XCTAssertFalse(harness.room.reconcileRemote(users: [mover], holders: ["mover": ["gw-b"]], loadID: 2))
+        XCTAssertEqual(harness.room.allUsers.map(\.userID), ["u1", "mover"], "the next load corrects the room")
+    }
+
+    func testOnlyAMarkedLoadCountsAsCurrent() throws {
+        let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
+        try harness.join(1, "u1")
+        harness.room.remoteLoadSent(id: 3)
+        XCTAssertFalse(harness.room.reconcileRemote(users: [], holders: [:], loadID: 3))
+        XCTAssertTrue(harness.room.reconcileRemote(users: [], holders: [:], loadID: 4))
+        XCTAssertFalse(harness.room.reconcileRemote(users: [], holders: [:]), "a load without an id is not checked")
+    }
+
     func testFailedLoadStopsTheJournal() throws {
         let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
         try harness.join(1, "u1")

@@ -94,6 +94,15 @@ final class ClusterPresence: RedisPresenceStoreDelegate, RoomRelay, @unchecked S
         store.unsubscribe(documentID: documentID)
     }
 
+    /// Loads a document again, for a room that had to apply a load without the relayed events
+    /// that followed it. Called on the room's loop.
+    func reload(documentID: String) {
+        store.loop.execute { [self] in
+            guard store.isSubscribed(documentID: documentID) else { return }
+            load(documentID)
+        }
+    }
+
     func room(_ room: DocumentRoom, publish event: PresenceEvent) {
         store.publish(documentID: room.documentID, event: event)
     }

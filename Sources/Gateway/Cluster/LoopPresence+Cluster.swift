@@ -37,9 +37,10 @@ extension LoopPresence {
             if !others.isEmpty { holders[userID] = others }
         }
         let unverified = slot.room.remoteNodes.subtracting(snapshot.liveNodes)
-        slot.room.reconcileRemote(
+        let isStale = slot.room.reconcileRemote(
             users: snapshot.users, holders: holders, unverifiedNodes: unverified, loadID: loadID)
         arm(slot)
+        if isStale { service.cluster?.reload(documentID: documentID) }
     }
 
     /// Returns the open documents in which any of `nodes` holds a user.

@@ -41,25 +41,26 @@ struct RemotePresence {
     /// The sequence number of `journal[0]`.
     var journalStart = 0
 
-    /// Maximum number of journal entries. Past it the pending loads are applied as read, without
-    /// the events that followed them, and the next load corrects what that misses.
-    static let journalLimit = 100_000
+    /// Maximum number of journal entries: 25 s of relayed events from 20 users moving at 20 Hz.
+    /// Past it the oldest pending load is abandoned. Its result is applied as read, and the room
+    /// requests another load to correct what that misses.
+    static let journalLimit = 10_000
 
     /// Appends an applied event to the journal while a load is pending.
     mutating func record(_ event: PresenceEvent, from node: String) {
-        guard !pendingLoads.isEmpty else { return }
-        guard journal.count < Self.journalLimit else {
-            pendingLoads.removeAll()
+        while !pendingLoads.isEmpty, journal.count >= Self.journalLimit {
+            pendingLoads.removeFirst()
             trimJournal()
-            return
         }
+        guard !pendingLoads.isEmpty else { return }
         journal.append(RemoteJournalEntry(event: event, node: node))
     }
 
     /// Removes the pending load `id` and returns the events that arrived after it was sent. A load
-    /// that is not pending (sent before the room opened, or dropped at the journal limit) gets none.
-    mutating func completeLoad(_ id: UInt64?) -> ArraySlice<RemoteJournalEntry> {
-        guard let id, let index = pendingLoads.firstIndex(where: { $0.id == id }) else { return [] }
+    /// that is not pending (sent before the room opened, or abandoned at the journal limit) gets
+    /// nil, because what it read may be older than what the room shows.
+    mutating func completeLoad(_ id: UInt64?) -> ArraySlice<RemoteJournalEntry>? {
+        guard let id, let index = pendingLoads.firstIndex(where: { $0.id == id }) else { return nil }
         let first = pendingLoads.remove(at: index).firstSequence
         let events = journal[(first - journalStart)...]
         trimJournal()
@@ -269,10 +270,15 @@ extension DocumentRoom {
     /// presence back after Redis lost its data). `loadID` names the load marked with
     /// `remoteLoadSent`; the events from other nodes that arrived after that mark are applied on top
     /// of the loaded state, so that a read which preceded a join does not undo it.
+    ///
+    /// - Returns: true when `loadID` was not pending (abandoned at the journal limit, or sent for an
+    ///   earlier room of the document), so the state was applied as read and the owner should load
+    ///   the document again.
+    @discardableResult
     public func reconcileRemote(
         users: [UserPresence], holders: [String: Set<String>], unverifiedNodes: Set<String> = [],
         loadID: UInt64? = nil
-    ) {
+    ) -> Bool {
         beginOperation()
         remote.isApplying = true
         defer {
@@ -298,7 +304,8 @@ extension DocumentRoom {
                 wanted[userID]!.nodes.formUnion(kept)
             }
         }
-        for entry in remote.completeLoad(loadID) {
+        let later = remote.completeLoad(loadID)
+        for entry in later ?? [] {
             Self.replay(entry, onto: &wanted, users: &users)
         }
         for userID in remote.order where wanted[userID] == nil {
@@ -323,6 +330,7 @@ extension DocumentRoom {
             }
         }
         finishRemoteLoad()
+        return loadID != nil && later == nil
     }
 
     /// Forgets every connection that `node` held, as when it stopped heartbeating, announcing the
