@@ -191,6 +191,9 @@ final class ClientMessageDecoderTests: XCTestCase {
         XCTAssertEqual(
             message(#"{"type":"join","document_id":"d1","workspace_id":"w1"}"#),
             .join(documentID: "d1", workspaceID: "w1", userID: nil, name: nil, avatarURL: nil))
+        XCTAssertEqual(
+            message(#"{"type":"join","document_id":"d1","workspace_id":"w1","user_id":null,"name":null}"#),
+            .join(documentID: "d1", workspaceID: "w1", userID: nil, name: nil, avatarURL: nil))
     }
 
     func testDecoderNamesEachJoinField() {

@@ -38,6 +38,8 @@ final class ClientSession: WebSocketDelegate {
     /// Set while `PresenceService.apply` hands this session the frames of one room flush, so that
     /// it decides once, at the end, whether the batches go out.
     var awaitsBatchDecision = false
+    /// Set when the connection closed, so frames still on their way start no batch.
+    private var isClosed = false
     /// Closes the connection when its token expires; nil in mode none.
     private var expiryTimer: UInt64?
 
@@ -65,7 +67,9 @@ final class ClientSession: WebSocketDelegate {
 
     func webSocketDidClose(_ connection: Connection, code: UInt16, reason: String) {
         service.metrics.connections.decrement()
+        isClosed = true
         if let batchTimer { connection.loop.cancelTimer(batchTimer) }
+        batchTimer = nil
         if let expiryTimer { connection.loop.cancelTimer(expiryTimer) }
         batches.removeAll()
         let member = connection.id
@@ -205,6 +209,7 @@ final class ClientSession: WebSocketDelegate {
     /// document's batch (the latest per user and kind) until `finishDelivery`. Anything else goes
     /// out at once, after the document's pending batch, so that no event overtakes an earlier one.
     func deliverBatched(_ delivery: Delivery, on connection: Connection) {
+        guard !isClosed else { return }
         if delivery.coalesceKey != 0, let event = delivery.event {
             if let index = batches.firstIndex(where: { $0.documentID == delivery.documentID }) {
                 batches[index].batch.add(event: event, key: delivery.coalesceKey, cursorReadMs: delivery.cursorReadMs)
@@ -229,7 +234,7 @@ final class ClientSession: WebSocketDelegate {
     /// newest events and no timer runs per client. A timer sends them when no flush comes.
     func finishDelivery(on connection: Connection, nowMs: UInt64) {
         awaitsBatchDecision = false
-        guard batches.contains(where: { !$0.batch.isEmpty }) else { return }
+        guard !isClosed, batches.contains(where: { !$0.batch.isEmpty }) else { return }
         if nowMs &- lastBatchMs >= batchMs {
             sendBatches(on: connection, nowMs: nowMs)
             return
@@ -243,19 +248,18 @@ final class ClientSession: WebSocketDelegate {
         }
     }
 
+    /// Sends every pending batch and starts a new interval, unless a control frame already sent
+    /// them all.
     private func sendBatches(on connection: Connection, nowMs: UInt64) {
         if let batchTimer {
             connection.loop.cancelTimer(batchTimer)
             self.batchTimer = nil
         }
-        lastBatchMs = nowMs
-        flushBatches(on: connection)
-    }
-
-    /// Sends every pending batch. A document whose batch stayed empty for a whole interval is
-    /// forgotten, so the list holds only documents that still send events.
-    private func flushBatches(on connection: Connection) {
+        // A document whose batch stayed empty for a whole interval is forgotten, so the list
+        // contains only documents that still send events.
         batches.removeAll { $0.batch.isEmpty }
+        guard !batches.isEmpty else { return }
+        lastBatchMs = nowMs
         for index in batches.indices { send(batchAt: index, on: connection) }
     }
 

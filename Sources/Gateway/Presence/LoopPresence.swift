@@ -7,11 +7,10 @@ import Transport
 /// encoding and one reference per member.
 struct Delivery: Sendable {
     let documentID: String
-    /// The message's JSON; `wire` is the same message framed.
-    let message: [UInt8]
     /// The event inside the message's envelope, found once for the clients that batch. Nil for
     /// frames that are never batched (control frames) and for messages without an envelope.
     let event: ArraySlice<UInt8>?
+    /// The message framed as a WebSocket message.
     let wire: [UInt8]
     let coalesceKey: UInt64
     /// Monotonic ms at which the cursor message was read, for cursor frames only.
@@ -164,7 +163,7 @@ final class LoopPresence: @unchecked Sendable {
         }
         for index in recipientsByLoop.indices where !recipientsByLoop[index].isEmpty {
             pending[index].append(
-                Delivery(documentID: documentID, message: frame.bytes, event: event, wire: wire, coalesceKey: key,
+                Delivery(documentID: documentID, event: event, wire: wire, coalesceKey: key,
                          cursorReadMs: cursorReadMs, recipients: recipientsByLoop[index]))
         }
         service.metrics.framesEncoded.increment()

@@ -4,8 +4,9 @@ extension DocumentRoom {
     /// arrives at most a fifth of the interval before its slot goes out at once, so a client that
     /// moves at the throttle's rate, with the usual jitter of a network, is never held back. Earlier
     /// ones replace each other, and the latest goes out a fifth of the interval before the slot, so
-    /// the final position is never lost. Over any run of moves a user gets at most one `CursorMoved` per interval on average,
-    /// and two go out at least four fifths of an interval apart unless the loop ran late.
+    /// the final position is never lost. Over any run of moves a user gets at most one
+    /// `CursorMoved` per interval on average, and two go out at least four fifths of an interval
+    /// apart unless the loop ran late.
     ///
     /// - Parameter receivedMonotonicMs: when the gateway read the message, the start of the cursor
     ///   latency measurement.
@@ -120,11 +121,11 @@ extension DocumentRoom {
 
     // MARK: - Shared steps
 
-    /// Publishes a cursor position: updates the published state, sends `CursorMoved`, then moves
-    /// the activity to `Selecting` for a selection, to `Editing` while typing, or else to `Viewing`.
-    /// Sends a cursor update now. `scheduledMs` is when it was due: the arrival for an update that
-    /// goes out at once, the deadline for a held one. The next slot counts from there, so a
-    /// deadline that runs late on a busy loop does not push every later move back.
+    /// Publishes a cursor position: updates the published state, books the user's next throttle
+    /// slot, sends `CursorMoved`, then moves the activity to `Selecting` for a selection, to
+    /// `Editing` while typing, or else to `Viewing`. `scheduledMs` is when the update was due: its
+    /// arrival when it goes out at once, its deadline when it was held. The next slot counts from
+    /// there, so a deadline that runs late on a busy loop does not push every later move back.
     func publishCursor(
         userID: String, cursor: CursorPosition, selection: Selection?, receivedMonotonicMs: UInt64,
         origin: MemberID, scheduledMs: UInt64, nowMs: UInt64

@@ -160,12 +160,12 @@ private struct FieldReader {
     }
 
     private func optionalID(_ field: String) throws(PresenceError) -> String? {
-        guard let value = members.first(where: { $0.key == field })?.value else { return nil }
+        guard let value = members.first(where: { $0.key == field })?.value, value != .null else { return nil }
         return try Self.checkID(value, field: field, limits: limits)
     }
 
     private func optionalName() throws(PresenceError) -> String? {
-        guard let value = members.first(where: { $0.key == "name" })?.value else { return nil }
+        guard let value = members.first(where: { $0.key == "name" })?.value, value != .null else { return nil }
         guard case .string(let name) = value else {
             throw .invalidMessage("field \"name\" must be a string, got \(value.typeDescription)")
         }
