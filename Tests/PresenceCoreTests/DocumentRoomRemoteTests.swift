@@ -213,7 +213,7 @@ final class DocumentRoomRemoteTests: XCTestCase {
         XCTAssertEqual(harness.output.messages(for: 2).count, 1)
     }
 
-    func testFirstLoadKeepsJoinsRelayedWhileItWasInFlight() throws {
+    func testFirstLoadKeepsRacingJoins() throws {
         let harness = RoomHarness(config: PresenceConfig(flushIntervalMs: 0))
         harness.room.beginRemoteLoad()
         try harness.join(1, "u1")
@@ -292,9 +292,9 @@ final class DocumentRoomRemoteTests: XCTestCase {
         try harness.join(1, "u1")
         harness.room.remoteLoadSent(id: 1)
         harness.room.remoteLoadFailed(id: 1)
-        let gone = remotePresence("gone", clock: harness.clock)
-        harness.room.applyRemote(.userJoined(gone), from: "gw-b")
-        harness.room.applyRemote(.userLeft(userID: "gone"), from: "gw-b")
+        let departed = remotePresence("departed", clock: harness.clock)
+        harness.room.applyRemote(.userJoined(departed), from: "gw-b")
+        harness.room.applyRemote(.userLeft(userID: "departed"), from: "gw-b")
         harness.output.clear()
 
         let fresh = remotePresence("fresh", clock: harness.clock)

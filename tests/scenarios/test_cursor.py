@@ -39,7 +39,7 @@ class CursorThrottleTests(ScenarioCase):
         timestamps = [move.message.body["timestamp"] for move in moves]
         gaps = [later - earlier for earlier, later in zip(timestamps, timestamps[1:])]
         # Timestamps are whole milliseconds taken when the move is published. A held move goes out
-        # a fifth of an interval before its slot, and the slots stay one interval apart, so a gap is
+        # a fifth of an interval before its slot, and the slots stay one interval apart. So a gap is
         # shorter than the interval only by that fifth and by how late the loop reached the move.
         tolerance_ms = THROTTLE_MS // 5
         self.assertTrue(all(gap >= THROTTLE_MS - tolerance_ms - 5 for gap in gaps),

@@ -180,7 +180,7 @@ extension DocumentInfo {
 /// on each call, which in a large document cost more than the hook itself.
 ///
 /// A list sent with a call counts as stored only once that call returns from the state, which has
-/// then decoded it. A call that fails may or may not have stored it, so a failure forgets them all.
+/// then decoded it. A call that fails may or may not have stored it, so a failure clears them all.
 struct SharedColorLists {
     private var stored: [(documentID: String, colors: [String])?] = Array(repeating: nil, count: Int(CLUA_CACHE_SLOTS))
     /// The list that the arguments being built store, and its slot.

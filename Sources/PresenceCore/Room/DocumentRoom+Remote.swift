@@ -268,7 +268,7 @@ extension DocumentRoom {
     /// hold them; users without any are not remote. Holdings of the nodes in `unverifiedNodes`
     /// stay as they are, because the store may not show them yet (a node that has not written its
     /// presence back after Redis lost its data). `loadID` names the load marked with
-    /// `remoteLoadSent`; the events from other nodes that arrived after that mark are applied on top
+    /// `remoteLoadSent`. The events from other nodes that arrived after that mark are applied on top
     /// of the loaded state, so that a read which preceded a join does not undo it.
     ///
     /// - Returns: true when `loadID` was not pending (abandoned at the journal limit, or sent for an
